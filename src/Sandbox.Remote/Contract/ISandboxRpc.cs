@@ -1,0 +1,91 @@
+using Sandbox.Runner.Execution;
+using Sandbox.Runner.Judging;
+
+namespace Sandbox.Remote.Contract;
+
+/// <summary>
+/// The one seam between front ends (CLI, language server, playground) and a runner: in-process over
+/// Sandbox.Runner, or over WebSocket JSON-RPC to a runner host. Method names on the wire are in
+/// <see cref="SandboxRpcMethods"/>; records are camelCase JSON, enums kebab-case.
+/// </summary>
+public interface ISandboxRpc
+{
+    /// <summary>Compiles and runs a program; output chunks stream through <paramref name="output"/>; the result is the response.</summary>
+    Task<RunResult> RunAsync(RunParams request, IProgress<OutputEvent>? output, CancellationToken cancellationToken);
+
+    /// <summary>Checks a program against a problem (or an ad-hoc stdin/expected pair); each test's result streams through <paramref name="tests"/>.</summary>
+    Task<CheckResult> CheckAsync(CheckParams request, IProgress<TestResult>? tests, CancellationToken cancellationToken);
+
+    /// <summary>Cancels a run or check started with the given <c>runId</c>, killing it inside the container.</summary>
+    Task<CancelResult> CancelAsync(CancelParams request, CancellationToken cancellationToken);
+
+    /// <summary>The languages this runner offers.</summary>
+    Task<LanguagesResult> LanguagesAsync(CancellationToken cancellationToken);
+
+    /// <summary>The problems this runner offers (metadata only).</summary>
+    Task<ProblemsResult> ProblemsAsync(CancellationToken cancellationToken);
+
+    /// <summary>One problem's statement, limits and public samples (never hidden tests).</summary>
+    Task<ProblemInfo> ProblemAsync(ProblemParams request, CancellationToken cancellationToken);
+}
+
+/// <summary>JSON-RPC method names; keep in sync with editors/*/protocol.ts.</summary>
+public static class SandboxRpcMethods
+{
+    public const string Run = "run";
+    public const string Check = "check";
+    public const string Cancel = "cancel";
+    public const string Languages = "languages";
+    public const string Problems = "problems";
+    public const string Problem = "problem";
+}
+
+/// <summary>Parameters of <see cref="ISandboxRpc.RunAsync"/>.</summary>
+/// <param name="Language">Language id or alias.</param>
+/// <param name="Source">Program text.</param>
+/// <param name="Stdin">Standard input.</param>
+/// <param name="Limits">Limits that lower the runner's maximum.</param>
+/// <param name="RunId">Client-chosen id so <see cref="ISandboxRpc.CancelAsync"/> can name this run; one is made when null.</param>
+public sealed record RunParams(string Language, string Source, string? Stdin = null, LimitOverrides? Limits = null, string? RunId = null);
+
+/// <summary>Parameters of <see cref="ISandboxRpc.CheckAsync"/>: either <paramref name="Problem"/>, or an ad-hoc <paramref name="Stdin"/> with <paramref name="ExpectedStdout"/>.</summary>
+public sealed record CheckParams(
+    string Language,
+    string Source,
+    string? Problem = null,
+    bool StopOnFirstFailure = false,
+    LimitOverrides? Limits = null,
+    string? RunId = null,
+    string? Stdin = null,
+    string? ExpectedStdout = null,
+    ValidatorOptions? Validator = null);
+
+/// <summary>A chunk of output from a run.</summary>
+/// <param name="Stream"><c>stdout</c>, <c>stderr</c> or <c>compile</c>.</param>
+/// <param name="Text">The text, as written.</param>
+public sealed record OutputEvent(OutputStreamKind Stream, string Text);
+
+/// <summary>Parameters of <see cref="ISandboxRpc.CancelAsync"/>.</summary>
+public sealed record CancelParams(string RunId);
+
+/// <summary>Whether a run with that id was found and killed.</summary>
+public sealed record CancelResult(bool Cancelled);
+
+/// <summary>Parameters of <see cref="ISandboxRpc.ProblemAsync"/>.</summary>
+public sealed record ProblemParams(string Id);
+
+/// <summary>A language as front ends see it.</summary>
+public sealed record LanguageInfo(
+    string Id,
+    string Name,
+    IReadOnlyList<string> Aliases,
+    IReadOnlyList<string> Extensions,
+    IReadOnlyList<string> LspLanguageIds,
+    string LineComment,
+    string? Starter);
+
+/// <summary>Response of <see cref="ISandboxRpc.LanguagesAsync"/>.</summary>
+public sealed record LanguagesResult(IReadOnlyList<LanguageInfo> Languages);
+
+/// <summary>Response of <see cref="ISandboxRpc.ProblemsAsync"/>.</summary>
+public sealed record ProblemsResult(IReadOnlyList<ProblemSummary> Problems);
