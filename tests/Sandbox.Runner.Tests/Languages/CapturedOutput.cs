@@ -111,14 +111,9 @@ internal static class CapturedOutput
               |     ^~~~~~~~~~~~~~~
         """ + "\n";
 
-    /// <summary>c/header: run step, exit -11.</summary>
-    public const string CHeaderRun = """
-
-        """;
-
     /// <summary>c/link: compile step, exit 1.</summary>
     public const string CLinkCompile = """
-        /usr/bin/ld: /tmp/cc3WuYIf.o: in function `main':
+        /usr/bin/ld: /tmp/cca1D4vH.o: in function `main':
         main.c:(.text.startup+0x1): undefined reference to `helper'
         collect2: error: ld returned 1 exit status
         """ + "\n";
@@ -140,11 +135,6 @@ internal static class CapturedOutput
             4 |     int unused;
               |         ^~~~~~
         """ + "\n";
-
-    /// <summary>c/warning: run step, exit 0.</summary>
-    public const string CWarningRun = """
-
-        """;
 
     /// <summary>cpp/compile: compile step, exit 1.</summary>
     public const string CppCompileCompile = """
@@ -235,11 +225,6 @@ internal static class CapturedOutput
               |         ^~~~~~
         """ + "\n";
 
-    /// <summary>cpp/warning: run step, exit 0.</summary>
-    public const string CppWarningRun = """
-
-        """;
-
     /// <summary>java/caused: run step, exit 1.</summary>
     public const string JavaCausedRun = """
         Exception in thread "main" java.lang.RuntimeException: outer wrapper
@@ -314,11 +299,6 @@ internal static class CapturedOutput
                             ^
         4 warnings
         """ + "\n";
-
-    /// <summary>java/warning: run step, exit 0.</summary>
-    public const string JavaWarningRun = """
-
-        """;
 
     /// <summary>javascript/library: run step, exit 1.</summary>
     public const string JavascriptLibraryRun = """
@@ -416,8 +396,16 @@ internal static class CapturedOutput
 
     /// <summary>javascript/warning: run step, exit 0.</summary>
     public const string JavascriptWarningRun = """
-        (node:26799) [DEP0005] DeprecationWarning: Buffer() is deprecated due to security and usability issues. Please use the Buffer.alloc(), Buffer.allocUnsafe(), or Buffer.from() methods instead.
-        (Use `node --trace-deprecation ...` to show where the warning was created)
+        (node:32331) [DEP0005] DeprecationWarning: Buffer() is deprecated due to security and usability issues. Please use the Buffer.alloc(), Buffer.allocUnsafe(), or Buffer.from() methods instead.
+            at showFlaggedDeprecation (node:buffer:191:11)
+            at new Buffer (node:buffer:269:3)
+            at Object.<anonymous> (/work/main.js:1:13)
+            at Module._compile (node:internal/modules/cjs/loader:1521:14)
+            at Module._extensions..js (node:internal/modules/cjs/loader:1623:10)
+            at Module.load (node:internal/modules/cjs/loader:1266:32)
+            at Module._load (node:internal/modules/cjs/loader:1091:12)
+            at Function.executeUserEntryPoint [as runMain] (node:internal/modules/run_main:164:12)
+            at node:internal/main/run_main_module:28:49
         """ + "\n";
 
     /// <summary>bash/runtime: run step, exit 0.</summary>
@@ -667,11 +655,6 @@ internal static class CapturedOutput
         warning: 3 warnings emitted
 
         """ + "\n";
-
-    /// <summary>rust/warning: run step, exit 0.</summary>
-    public const string RustWarningRun = """
-
-        """;
 
     /// <summary>php/deprecated: run step, exit 0.</summary>
     public const string PhpDeprecatedRun = """

@@ -168,9 +168,9 @@ def main():
            "{"]
     for lid, name, steps in entries:
         for step, (code, stdout, stderr) in steps.items():
-            if step == "compile" and code == 0 and "run" in steps and not stderr:
-                continue
             text = stderr if step == "run" else stdout + stderr
+            if not text:
+                continue
             source = f"{lid}/{name}" if name != "renamed" else f"{lid}/runtime under another file name"
             out.append(f"    /// <summary>{source}: {step} step, exit {code}.</summary>")
             out.append(f"    public const string {pascal(lid)}{pascal(name)}{pascal(step)} = {literal(text)};")
