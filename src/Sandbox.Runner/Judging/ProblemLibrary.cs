@@ -30,6 +30,9 @@ public sealed class ProblemLibrary : IProblemLibrary
         }
     }
 
+    /// <summary>Largest test file read, in bytes (a zip's declared sizes may lie, so reads are bounded too).</summary>
+    internal long MaxTestFileBytes => _options.MaxTestFileBytes;
+
     /// <inheritdoc />
     public IReadOnlyList<ProblemSummary> List() =>
         Enumerate().Select(p => new ProblemSummary(p.Problem.Id, p.Problem.Title, p.Problem.SampleCount, p.Problem.Tests.Count)).ToList();

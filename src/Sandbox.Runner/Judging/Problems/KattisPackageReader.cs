@@ -116,6 +116,15 @@ internal static partial class KattisPackageReader
             AddGroup(package, $"data/{group}", group, group == "sample", rootSettings, problemFlags, custom, tests, Loc);
         }
 
+        foreach (var data in tests.SelectMany(t => new[] { t.Input, t.Answer }))
+        {
+            // Refused here, from the size the file system or the zip directory declares, before any byte is read.
+            if (data.Length > options.MaxTestFileBytes)
+            {
+                throw new ProblemFormatException(data.Location, $"larger than the {options.MaxTestFileBytes / 1024 / 1024} MB limit for test files");
+            }
+        }
+
         if (!tests.Any(t => !t.Sample))
         {
             throw new ProblemFormatException(Loc("data/secret/"), "no secret test cases (*.in with *.ans)");
