@@ -266,7 +266,7 @@ internal static partial class KattisPackageReader
             }
         }
 
-        if (yaml.Has("output_validator_flags") && yaml.Map("output_validator_flags") is not null)
+        if (yaml.IsStructured("output_validator_flags"))
         {
             throw yaml.FaultAt("output_validator_flags", "output_validator_flags must be a string of flags");
         }

@@ -69,6 +69,9 @@ internal sealed class YamlMap
 
     public bool Has(string key) => Get(key) is not null;
 
+    /// <summary>True when the key holds a mapping or a list rather than text.</summary>
+    public bool IsStructured(string key) => Get(key) is YamlMappingNode or YamlSequenceNode;
+
     public string? String(string key) => Get(key) switch
     {
         null => null,
