@@ -113,7 +113,7 @@ internal static class CapturedOutput
 
     /// <summary>c/link: compile step, exit 1.</summary>
     public const string CLinkCompile = """
-        /usr/bin/ld: /tmp/ccd5xBAd.o: in function `main':
+        /usr/bin/ld: /tmp/ccoWKkcN.o: in function `main':
         main.c:(.text.startup+0x1): undefined reference to `helper'
         collect2: error: ld returned 1 exit status
         """ + "\n";
@@ -396,7 +396,7 @@ internal static class CapturedOutput
 
     /// <summary>javascript/warning: run step, exit 0.</summary>
     public const string JavascriptWarningRun = """
-        (node:27841) [DEP0005] DeprecationWarning: Buffer() is deprecated due to security and usability issues. Please use the Buffer.alloc(), Buffer.allocUnsafe(), or Buffer.from() methods instead.
+        (node:11050) [DEP0005] DeprecationWarning: Buffer() is deprecated due to security and usability issues. Please use the Buffer.alloc(), Buffer.allocUnsafe(), or Buffer.from() methods instead.
             at showFlaggedDeprecation (node:buffer:191:11)
             at new Buffer (node:buffer:269:3)
             at Object.<anonymous> (/work/main.js:1:13)
@@ -485,6 +485,16 @@ internal static class CapturedOutput
         	from main.rb:3:in `<main>'
         """ + "\n";
 
+    /// <summary>ruby/nameerror: run step, exit 1.</summary>
+    public const string RubyNameerrorRun = """
+        main.rb:2:in `greet': undefined local variable or method `nme' for main:Object (NameError)
+
+          puts "Hello, #{nme}"
+                         ^^^
+        Did you mean?  name
+        	from main.rb:5:in `<main>'
+        """ + "\n";
+
     /// <summary>ruby/runtime: run step, exit 1.</summary>
     public const string RubyRuntimeRun = """
         main.rb:2:in `/': divided by 0 (ZeroDivisionError)
@@ -526,6 +536,15 @@ internal static class CapturedOutput
         ./main.go:10:14: undefined: y
         """ + "\n";
 
+    /// <summary>go/deadlock: run step, exit 2.</summary>
+    public const string GoDeadlockRun = """
+        fatal error: all goroutines are asleep - deadlock!
+
+        goroutine 1 [chan send]:
+        main.main()
+        	/work/main.go:5 +0x31
+        """ + "\n";
+
     /// <summary>go/library: run step, exit 2.</summary>
     public const string GoLibraryRun = """
         panic: strings: negative Repeat count
@@ -535,6 +554,16 @@ internal static class CapturedOutput
         	/usr/lib/go-1.19/src/strings/strings.go:538 +0x4d8
         main.main()
         	/work/main.go:10 +0x2c
+        """ + "\n";
+
+    /// <summary>go/nilpointer: run step, exit 2.</summary>
+    public const string GoNilpointerRun = """
+        panic: runtime error: invalid memory address or nil pointer dereference
+        [signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x457c76]
+
+        goroutine 1 [running]:
+        main.main()
+        	/work/main.go:7 +0x16
         """ + "\n";
 
     /// <summary>go/panic: run step, exit 2.</summary>
