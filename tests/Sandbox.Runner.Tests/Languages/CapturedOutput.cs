@@ -115,7 +115,7 @@ internal static class CapturedOutput
 
     /// <summary>c/link: compile step, exit 1.</summary>
     public const string CLinkCompile = """
-        /usr/bin/ld: /tmp/ccu6bVTA.o: in function `main':
+        /usr/bin/ld: /tmp/ccrNcI7b.o: in function `main':
         main.c:(.text.startup+0x1): undefined reference to `helper'
         collect2: error: ld returned 1 exit status
         """ + "\n";
@@ -398,7 +398,7 @@ internal static class CapturedOutput
 
     /// <summary>javascript/warning: run step, exit 0.</summary>
     public const string JavascriptWarningRun = """
-        (node:14354) [DEP0005] DeprecationWarning: Buffer() is deprecated due to security and usability issues. Please use the Buffer.alloc(), Buffer.allocUnsafe(), or Buffer.from() methods instead.
+        (node:12735) [DEP0005] DeprecationWarning: Buffer() is deprecated due to security and usability issues. Please use the Buffer.alloc(), Buffer.allocUnsafe(), or Buffer.from() methods instead.
             at showFlaggedDeprecation (node:buffer:191:11)
             at new Buffer (node:buffer:269:3)
             at Object.<anonymous> (/work/main.js:1:13)
