@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
@@ -68,7 +69,7 @@ internal sealed class AgentException(string message) : Exception(message);
 /// Host side of the agent protocol (deploy/agent/protocol.h): one SOCK_SEQPACKET connection to one
 /// container's agent; one operation at a time. Calls block: run them off the async path.
 /// </summary>
-internal sealed unsafe class AgentConnection : IDisposable
+internal sealed class AgentConnection : IDisposable
 {
     private const uint Magic = 0x41584253;
     private const uint Version = 1;
@@ -77,12 +78,26 @@ internal sealed unsafe class AgentConnection : IDisposable
     private const int MaxNameBytes = 255;
 
     private readonly Lock _gate = new();
+    private readonly Socket _socket;
     private int _fd;
+    private int _timeoutMs = -1;
 
-    private AgentConnection(int fd) => _fd = fd;
+    private AgentConnection(int fd)
+    {
+        _fd = fd;
+        // Non-blocking: synchronous operations wait with poll() and a deadline; the run's reply is awaited through
+        // a Socket over the same descriptor (epoll), so no thread blocks while a program runs.
+        var flags = Native.fcntl(fd, Native.F_GETFL, 0);
+        if (flags < 0 || Native.fcntl(fd, Native.F_SETFL, flags | Native.O_NONBLOCK) != 0)
+        {
+            throw new AgentException($"fcntl(O_NONBLOCK) failed: {Native.LastError()}");
+        }
+
+        _socket = new Socket(new SafeSocketHandle(fd, ownsHandle: false));
+    }
 
     /// <summary>Connects to the agent's socket. The socket folder is owned by container root, never by a run.</summary>
-    public static AgentConnection Connect(string socketPath)
+    public unsafe static AgentConnection Connect(string socketPath)
     {
         var fd = Native.socket(Native.AF_UNIX, Native.SOCK_SEQPACKET | Native.SOCK_CLOEXEC, 0);
         if (fd < 0)
@@ -120,6 +135,7 @@ internal sealed unsafe class AgentConnection : IDisposable
         {
             if (_fd >= 0)
             {
+                _socket.Dispose();
                 Native.close(_fd);
                 _fd = -1;
             }
@@ -129,7 +145,7 @@ internal sealed unsafe class AgentConnection : IDisposable
     public long Ping(TimeSpan timeout) => Status(AgentOp.Ping, timeout);
 
     /// <summary>The agent's pid as this (the host's) PID namespace sees it, from SO_PEERCRED.</summary>
-    public int PeerPid()
+    public unsafe int PeerPid()
     {
         // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
         var cred = stackalloc int[3];
@@ -221,8 +237,56 @@ internal sealed unsafe class AgentConnection : IDisposable
         }
     }
 
-    /// <summary>Starts one process and blocks until it exits (a cgroup kill from another thread ends it early).</summary>
-    public AgentRunReply Run(AgentRunSpec spec, SafeFileHandle stdin, SafeFileHandle stdout, SafeFileHandle stderr, IReadOnlyList<SafeFileHandle> cgroupProcs)
+    /// <summary>
+    /// Starts one process and completes when it exits (a cgroup kill from elsewhere ends it early). The caller owns
+    /// the container exclusively while this runs: no other operation may start on this connection meanwhile.
+    /// </summary>
+    public async Task<AgentRunReply> RunAsync(AgentRunSpec spec, SafeFileHandle stdin, SafeFileHandle stdout, SafeFileHandle stderr, IReadOnlyList<SafeFileHandle> cgroupProcs)
+    {
+        var packet = BuildRunPacket(spec, cgroupProcs.Count);
+        lock (_gate)
+        {
+            _timeoutMs = 10_000;
+            Send(packet, [stdin, stdout, stderr, .. cgroupProcs]);
+        }
+
+        // No deadline: the run ends when its program does, or when the host kills it through its cgroup.
+        var buffer = new byte[128];
+        int length;
+        try
+        {
+            length = await _socket.ReceiveAsync(buffer, SocketFlags.None, CancellationToken.None);
+        }
+        catch (SocketException e)
+        {
+            throw new AgentException($"receiving from the agent failed: {e.Message}");
+        }
+
+        if (length == 0)
+        {
+            throw new AgentException("the agent closed the connection (the container stopped)");
+        }
+
+        {
+            var reply = CheckHeader(buffer.AsSpan(0, length), AgentOp.Run);
+            if (reply.Length != 48)
+            {
+                throw new AgentException("agent sent a malformed run reply");
+            }
+
+            return new AgentRunReply(
+                Started: BinaryPrimitives.ReadInt32LittleEndian(reply) == 1,
+                Errno: BinaryPrimitives.ReadInt32LittleEndian(reply[4..]),
+                Stage: (AgentStage)BinaryPrimitives.ReadUInt32LittleEndian(reply[8..]),
+                WaitStatus: BinaryPrimitives.ReadInt32LittleEndian(reply[12..]),
+                Pid: BinaryPrimitives.ReadInt32LittleEndian(reply[16..]),
+                UserMicros: BinaryPrimitives.ReadInt64LittleEndian(reply[24..]),
+                SystemMicros: BinaryPrimitives.ReadInt64LittleEndian(reply[32..]),
+                MaxRssKb: BinaryPrimitives.ReadInt64LittleEndian(reply[40..]));
+        }
+    }
+
+    private static byte[] BuildRunPacket(AgentRunSpec spec, int cgroupFds)
     {
         using var payload = new MemoryStream();
         Span<byte> fixedPart = stackalloc byte[64];
@@ -236,7 +300,7 @@ internal sealed unsafe class AgentConnection : IDisposable
         BinaryPrimitives.WriteUInt64LittleEndian(fixedPart[40..], spec.Processes);
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[48..], (uint)spec.Argv.Count);
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[52..], (uint)spec.Environment.Count);
-        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[56..], (uint)cgroupProcs.Count);
+        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[56..], (uint)cgroupFds);
         payload.Write(fixedPart);
         foreach (var s in spec.Argv.Concat(spec.Environment).Append(spec.WorkingDirectory))
         {
@@ -258,34 +322,7 @@ internal sealed unsafe class AgentConnection : IDisposable
         WriteHeader(packet, AgentOp.Run, (int)payload.Length);
         payload.ToArray().CopyTo(packet, HeaderSize);
 
-        lock (_gate)
-        {
-            // No receive timeout: the run ends when its program does, or when the host kills it through its cgroup.
-            SetTimeout(TimeSpan.Zero);
-            Send(packet, [stdin, stdout, stderr, .. cgroupProcs]);
-            var buffer = new byte[128];
-            var (length, fds) = Receive(buffer, maxFds: 0);
-            foreach (var fd in fds)
-            {
-                fd.Dispose();
-            }
-
-            var reply = CheckHeader(buffer.AsSpan(0, length), AgentOp.Run);
-            if (reply.Length != 48)
-            {
-                throw new AgentException("agent sent a malformed run reply");
-            }
-
-            return new AgentRunReply(
-                Started: BinaryPrimitives.ReadInt32LittleEndian(reply) == 1,
-                Errno: BinaryPrimitives.ReadInt32LittleEndian(reply[4..]),
-                Stage: (AgentStage)BinaryPrimitives.ReadUInt32LittleEndian(reply[8..]),
-                WaitStatus: BinaryPrimitives.ReadInt32LittleEndian(reply[12..]),
-                Pid: BinaryPrimitives.ReadInt32LittleEndian(reply[16..]),
-                UserMicros: BinaryPrimitives.ReadInt64LittleEndian(reply[24..]),
-                SystemMicros: BinaryPrimitives.ReadInt64LittleEndian(reply[32..]),
-                MaxRssKb: BinaryPrimitives.ReadInt64LittleEndian(reply[40..]));
-        }
+        return packet;
     }
 
     private void PutOrMkdir(AgentOp op, string name, int mode, uint uid, uint gid, SafeFileHandle? content, TimeSpan timeout)
@@ -374,21 +411,33 @@ internal sealed unsafe class AgentConnection : IDisposable
         return packet[HeaderSize..];
     }
 
-    private void SetTimeout(TimeSpan timeout)
+    private void SetTimeout(TimeSpan timeout) => _timeoutMs = (int)Math.Clamp(timeout.TotalMilliseconds, 1, int.MaxValue);
+
+    /// <summary>Waits until the socket is ready for <paramref name="events"/>, or fails at the deadline.</summary>
+    private unsafe void WaitFor(short events)
     {
-        var tv = new Native.TimeVal
+        var pfd = new Native.PollFd { Fd = _fd, Events = events };
+        while (true)
         {
-            Seconds = (long)timeout.TotalSeconds,
-            Microseconds = timeout.Microseconds + (timeout.Milliseconds * 1000L),
-        };
-        if (Native.setsockopt(_fd, Native.SOL_SOCKET, Native.SO_RCVTIMEO, &tv, sizeof(Native.TimeVal)) != 0
-            || Native.setsockopt(_fd, Native.SOL_SOCKET, Native.SO_SNDTIMEO, &tv, sizeof(Native.TimeVal)) != 0)
-        {
-            throw new AgentException($"setsockopt(SO_RCVTIMEO) failed: {Native.LastError()}");
+            var n = Native.poll(&pfd, 1, _timeoutMs);
+            if (n > 0)
+            {
+                return;
+            }
+
+            if (n == 0)
+            {
+                throw new AgentException("the agent did not answer in time");
+            }
+
+            if (Marshal.GetLastPInvokeError() != Native.EINTR)
+            {
+                throw new AgentException($"poll on the agent socket failed: {Native.LastError()}");
+            }
         }
     }
 
-    private void Send(ReadOnlySpan<byte> packet, IReadOnlyList<SafeFileHandle> fds)
+    private unsafe void Send(ReadOnlySpan<byte> packet, IReadOnlyList<SafeFileHandle> fds)
     {
         ObjectDisposedException.ThrowIf(_fd < 0, this);
         var added = new List<SafeFileHandle>();
@@ -424,11 +473,19 @@ internal sealed unsafe class AgentConnection : IDisposable
                     ControlLength = (nuint)cmsgSpace,
                 };
                 nint n;
-                do
+                while (true)
                 {
                     n = Native.sendmsg(_fd, &msg, Native.MSG_NOSIGNAL);
+                    var errno = n < 0 ? Marshal.GetLastPInvokeError() : 0;
+                    if (errno == Native.EAGAIN)
+                    {
+                        WaitFor(Native.POLLOUT);
+                    }
+                    else if (errno != Native.EINTR)
+                    {
+                        break;
+                    }
                 }
-                while (n < 0 && Marshal.GetLastPInvokeError() == Native.EINTR);
                 if (n != packet.Length)
                 {
                     throw new AgentException($"sending to the agent failed: {Native.LastError()}");
@@ -444,7 +501,7 @@ internal sealed unsafe class AgentConnection : IDisposable
         }
     }
 
-    private (int Length, List<SafeFileHandle> Fds) Receive(byte[] buffer, int maxFds)
+    private unsafe (int Length, List<SafeFileHandle> Fds) Receive(byte[] buffer, int maxFds)
     {
         ObjectDisposedException.ThrowIf(_fd < 0, this);
         const int controlSize = 16 + 64;
@@ -455,16 +512,20 @@ internal sealed unsafe class AgentConnection : IDisposable
             var iov = new Native.IoVec { Base = p, Length = (nuint)buffer.Length };
             var msg = new Native.MsgHdr { Iov = &iov, IovLength = 1, Control = control, ControlLength = controlSize };
             nint n;
-            do
+            while (true)
             {
+                WaitFor(Native.POLLIN);
                 n = Native.recvmsg(_fd, &msg, Native.MSG_CMSG_CLOEXEC);
+                var errno = n < 0 ? Marshal.GetLastPInvokeError() : 0;
+                if (errno is not (Native.EINTR or Native.EAGAIN))
+                {
+                    break;
+                }
             }
-            while (n < 0 && Marshal.GetLastPInvokeError() == Native.EINTR);
 
             if (n < 0)
             {
-                var errno = Marshal.GetLastPInvokeError();
-                throw new AgentException(errno == Native.EAGAIN ? "the agent did not answer in time" : $"receiving from the agent failed: {Native.LastError()}");
+                throw new AgentException($"receiving from the agent failed: {Native.LastError()}");
             }
 
             if (n == 0)

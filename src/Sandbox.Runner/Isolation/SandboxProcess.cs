@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.IO.Pipes;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
 using Sandbox.Runner.Execution;
@@ -92,11 +93,7 @@ internal static class SandboxProcess
         {
             try
             {
-                reply = await Task.Factory.StartNew(
-                    () => container.Agent.Run(spec2, stdin, stdoutWrite, stderrWrite ?? stdoutWrite, container.Cgroup.ProcsHandles),
-                    CancellationToken.None,
-                    TaskCreationOptions.LongRunning,
-                    TaskScheduler.Default);
+                reply = await container.Agent.RunAsync(spec2, stdin, stdoutWrite, stderrWrite ?? stdoutWrite, container.Cgroup.ProcsHandles);
             }
             finally
             {
@@ -147,21 +144,19 @@ internal static class SandboxProcess
             }
         }
 
-        public Task PumpAsync(SafeFileHandle pipe, OutputStreamKind kind) => Task.Factory.StartNew(
-            () => Pump(pipe, kind),
-            CancellationToken.None,
-            TaskCreationOptions.LongRunning,
-            TaskScheduler.Default);
-
-        private void Pump(SafeFileHandle pipe, OutputStreamKind kind)
+        /// <summary>Reads a pipe to its end asynchronously (epoll through PipeStream's socket; no thread waits).</summary>
+        public async Task PumpAsync(SafeFileHandle pipe, OutputStreamKind kind)
         {
             var decoder = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false).GetDecoder();
             var buffer = new byte[65536];
             var chars = new char[65536 + 4];
-            using var stream = new FileStream(pipe, FileAccess.Read, bufferSize: 0);
+            // The pipe stream must own its descriptor: disposing one over a borrowed handle never returns (.NET 10).
+            var handle = new SafePipeHandle(pipe.DangerousGetHandle(), ownsHandle: true);
+            pipe.SetHandleAsInvalid();
+            await using var stream = new AnonymousPipeClientStream(PipeDirection.In, handle);
             while (true)
             {
-                var n = stream.Read(buffer, 0, buffer.Length);
+                var n = await stream.ReadAsync(buffer, CancellationToken.None);
                 var keep = n;
                 var exceeded = false;
                 lock (_gate)

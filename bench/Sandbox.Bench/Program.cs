@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using Sandbox.Bench;
+using Sandbox.Runner;
+using Sandbox.Runner.Execution;
+
+// Per-run overhead of the sandbox: the same program run directly on the host (posix_spawn + waitpid from this
+// process) and through the sandbox, interleaved in one run so both see the same machine; then throughput with
+// every slot busy against the same number of bare processes at once.
+//   dotnet run -c Release --project bench/Sandbox.Bench -- [runs=300] [throughput-seconds=5]
+var runs = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 300;
+var seconds = args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5;
+var options = new SandboxOptions();
+await using var runner = new CodeRunner(options, new BenchCatalog());
+await runner.StartAsync(null, CancellationToken.None);
+
+var programs = new (string Name, string Language, string[] Argv)[]
+{
+    ("/bin/true", "true", ["/bin/true"]),
+    ("python3 -c 'print(1)'", "python-print", ["/usr/bin/python3", "-c", "print(1)"]),
+};
+
+Console.WriteLine($"Sandbox per-run overhead, {runs} runs each, interleaved (slots: {runner.Slots}, cgroup {runner.CgroupVersion}, {Environment.ProcessorCount} cores)");
+Console.WriteLine($"{"program",-24} {"bare p50",9} {"bare p95",9} {"sandbox p50",12} {"sandbox p95",12} {"overhead p50",13} {"ratio",6}");
+foreach (var (name, language, argv) in programs)
+{
+    // Warm up both paths.
+    for (var i = 0; i < 20; i++)
+    {
+        Bare.Run(argv);
+        await Sandboxed(runner, language);
+    }
+
+    var bare = new List<double>(runs);
+    var sandboxed = new List<double>(runs);
+    for (var i = 0; i < runs; i++)
+    {
+        var clock = Stopwatch.StartNew();
+        Bare.Run(argv);
+        bare.Add(clock.Elapsed.TotalMilliseconds);
+        clock.Restart();
+        await Sandboxed(runner, language);
+        sandboxed.Add(clock.Elapsed.TotalMilliseconds);
+    }
+
+    var (b50, b95) = (Percentile(bare, 50), Percentile(bare, 95));
+    var (s50, s95) = (Percentile(sandboxed, 50), Percentile(sandboxed, 95));
+    Console.WriteLine($"{name,-24} {b50,7:0.00}ms {b95,7:0.00}ms {s50,10:0.00}ms {s95,10:0.00}ms {s50 - b50,11:0.00}ms {s50 / b50,5:0.00}x");
+}
+
+Console.WriteLine();
+Console.WriteLine($"Throughput with all {runner.Slots} slots busy, {seconds:0} s each ({runner.Slots} bare processes at once as the baseline)");
+foreach (var (name, language, argv) in programs)
+{
+    var bareRate = await Throughput(runner.Slots, seconds, () => { Bare.Run(argv); return Task.CompletedTask; });
+    var sandboxRate = await Throughput(runner.Slots, seconds, () => Sandboxed(runner, language));
+    Console.WriteLine($"{name,-24} bare {bareRate,8:0.0} runs/s   sandbox {sandboxRate,8:0.0} runs/s   {100 * sandboxRate / bareRate,5:0.0}% of bare");
+}
+
+static async Task Sandboxed(CodeRunner runner, string language)
+{
+    var result = await runner.RunAsync(new RunRequest(language, ""), null, CancellationToken.None);
+    if (result.Verdict != RunVerdict.Ok)
+    {
+        throw new InvalidOperationException($"sandboxed run failed: {result}");
+    }
+}
+
+static async Task<double> Throughput(int workers, double seconds, Func<Task> run)
+{
+    var deadline = Stopwatch.StartNew();
+    var count = 0;
+    var tasks = Enumerable.Range(0, workers).Select(_ => Task.Run(async () =>
+    {
+        while (deadline.Elapsed.TotalSeconds < seconds)
+        {
+            await run();
+            Interlocked.Increment(ref count);
+        }
+    }));
+    await Task.WhenAll(tasks);
+    return count / deadline.Elapsed.TotalSeconds;
+}
+
+static double Percentile(List<double> values, int p)
+{
+    var sorted = values.Order().ToArray();
+    return sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p / 100.0 * sorted.Length) - 1)];
+}
