@@ -39,7 +39,21 @@ public sealed class SandboxFixture : IAsyncLifetime
         }
     }
 
-    internal static ILanguageCatalog CreateCatalog() => new TestCatalog();
+    /// <summary>The real catalog, plus any test-only languages whose ids it does not have.</summary>
+    internal static ILanguageCatalog CreateCatalog() => new CompositeCatalog(LanguageCatalog.LoadDefault(), new TestCatalog());
+
+    private sealed class CompositeCatalog(ILanguageCatalog primary, ILanguageCatalog extra) : ILanguageCatalog
+    {
+        public IReadOnlyList<LanguageDefinition> All { get; } =
+            [.. primary.All, .. extra.All.Where(e => primary.Find(e.Id) is null)];
+
+        public IReadOnlyList<LanguageDefinition> Available =>
+            [.. primary.Available, .. extra.Available.Where(e => primary.Find(e.Id) is null)];
+
+        public LanguageDefinition? Find(string idOrAlias) => primary.Find(idOrAlias) ?? extra.Find(idOrAlias);
+
+        public LanguageDefinition? FindByFileName(string fileName) => primary.FindByFileName(fileName) ?? extra.FindByFileName(fileName);
+    }
 }
 
 [CollectionDefinition(Name)]
