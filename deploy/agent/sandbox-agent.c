@@ -349,7 +349,8 @@ static int wipe_dir(int dfd)
     int cur = dfd;
     unsigned long depth = 0;
     for (;;) {
-        int scan = fcntl(cur, F_DUPFD_CLOEXEC, 3);
+        /* A fresh open per pass, not a dup: a dup shares the file offset, and a second pass would start at the end. */
+        int scan = openat(cur, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         DIR *d = scan >= 0 ? fdopendir(scan) : NULL;
         if (!d) {
             if (scan >= 0) close(scan);
