@@ -54,7 +54,6 @@
 #define WORK_DIR "work"
 #define TMP_DIR "tmp"
 #define SHM_DIR "shm"
-#define MAX_WIPE_DEPTH 128
 #define MAX_LIST_FILES 512
 
 static const char *socket_path = "/sandbox/ctl/agent.sock";
@@ -338,53 +337,69 @@ static int64_t kill_everything(void)
     return -1;
 }
 
-static int wipe_dir(int dfd, int depth)
+/* Empties the directory open at `dfd` (consumed) and everything below it, however deep: a run can nest
+ * directories far past any recursion or descriptor budget, and a wipe that gives up would stop the container
+ * (and fail the run) on the program's say-so. The walk is iterative and holds one directory open at a time:
+ * it descends into the first directory that is not empty, and climbs back through ".." once a directory is.
+ * Every process of the run is dead by now, so nothing can move a directory under the walk, and the depth count
+ * keeps it from climbing above `dfd`. Names are unlinked with *at() calls and directories opened with
+ * O_NOFOLLOW: a planted symlink is removed, never followed. */
+static int wipe_dir(int dfd)
 {
-    if (depth > MAX_WIPE_DEPTH) {
-        errno = ELOOP;
-        return -1;
-    }
-    DIR *d = fdopendir(dfd);
-    if (!d) {
-        close(dfd);
-        return -1;
-    }
-    int rc = 0;
-    struct dirent *e;
-    /* Entries are removed while iterating; rewind until a pass removes nothing. */
+    int cur = dfd;
+    unsigned long depth = 0;
     for (;;) {
-        int removed = 0;
-        rewinddir(d);
+        /* A fresh open per pass, not a dup: a dup shares the file offset, and a second pass would start at the end. */
+        int scan = openat(cur, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d = scan >= 0 ? fdopendir(scan) : NULL;
+        if (!d) {
+            if (scan >= 0) close(scan);
+            close(cur);
+            return -1;
+        }
+        char next[NAME_MAX + 1];
+        next[0] = '\0';
+        int seen = 0;
+        struct dirent *e;
         while ((e = readdir(d)) != NULL) {
             if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-            if (unlinkat(dirfd(d), e->d_name, 0) == 0) {
-                removed++;
-                continue;
+            seen++;
+            if (unlinkat(cur, e->d_name, 0) == 0) continue;
+            if ((errno == EISDIR || errno == EPERM) && unlinkat(cur, e->d_name, AT_REMOVEDIR) == 0) continue;
+            if (errno != ENOTEMPTY && errno != EEXIST) {
+                closedir(d);
+                close(cur);
+                return -1;
             }
-            if (errno != EISDIR && errno != EPERM) {
-                rc = -1;
-                continue;
-            }
-            int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (sub < 0) {
-                rc = -1;
-                continue;
-            }
+            strncpy(next, e->d_name, NAME_MAX);
+            next[NAME_MAX] = '\0';
+            break;
+        }
+        closedir(d);
+        if (next[0] != '\0') {
+            int sub = openat(cur, next, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            close(cur);
+            if (sub < 0) return -1;
             /* The run may have left a directory without permissions; we are root in the container. */
             fchmod(sub, 0700);
-            if (wipe_dir(sub, depth + 1) != 0) {
-                rc = -1;
-            }
-            if (unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR) == 0) {
-                removed++;
-            } else {
-                rc = -1;
-            }
+            cur = sub;
+            depth++;
+            continue;
         }
-        if (removed == 0 || rc != 0) break;
+        if (seen > 0) {
+            /* Entries were removed while reading: look again until a pass finds the directory empty. */
+            continue;
+        }
+        if (depth == 0) {
+            close(cur);
+            return 0;
+        }
+        int parent = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        close(cur);
+        if (parent < 0) return -1;
+        cur = parent;
+        depth--;
     }
-    closedir(d);
-    return rc;
 }
 
 static int prepare_box(uid_t uid, gid_t gid)
@@ -392,7 +407,7 @@ static int prepare_box(uid_t uid, gid_t gid)
     int box = open(BOX, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (box < 0) return -1;
     int dup = fcntl(box, F_DUPFD_CLOEXEC, 3);
-    if (dup < 0 || wipe_dir(dup, 0) != 0) {
+    if (dup < 0 || wipe_dir(dup) != 0) {
         close(box);
         return -1;
     }

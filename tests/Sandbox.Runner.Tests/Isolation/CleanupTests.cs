@@ -1,0 +1,273 @@
+using System.Diagnostics;
+using Sandbox.Runner.Execution;
+using Sandbox.Runner.Tests.Exploits.Infrastructure;
+using Sandbox.Runner.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Sandbox.Runner.Tests.Isolation;
+
+/// <summary>
+/// "After every run nothing it started survives and nothing it wrote remains": a thousand consecutive runs of a
+/// program that leaves everything it can behind, each checking what the runs before it left.
+/// </summary>
+[Collection(SandboxCollection.Name)]
+[Trait("Category", "Sandbox")]
+public sealed class CleanupTests(SandboxFixture sandbox, ITestOutputHelper log) : ExploitTest(sandbox)
+{
+    /// <summary>
+    /// First reports anything it finds that it did not make (processes, files in the work dir, /tmp, /dev/shm, SysV IPC
+    /// objects, named sockets), then leaves: a background child, a setsid'd child, a setsid'd double-forked grandchild,
+    /// a stopped child, a child holding an abstract socket, files and directories in every writable place, a POSIX shm
+    /// object, and tries to create SysV shm, semaphores and message queues. It waits until every leftover is in place
+    /// before it exits, so the cleanup always has all of them to deal with.
+    /// </summary>
+    private const string Litterer = """
+        #define _GNU_SOURCE
+        #include <dirent.h>
+        #include <errno.h>
+        #include <fcntl.h>
+        #include <signal.h>
+        #include <stdio.h>
+        #include <stdlib.h>
+        #include <string.h>
+        #include <sys/ipc.h>
+        #include <sys/mman.h>
+        #include <sys/msg.h>
+        #include <sys/sem.h>
+        #include <sys/shm.h>
+        #include <sys/socket.h>
+        #include <sys/stat.h>
+        #include <sys/un.h>
+        #include <unistd.h>
+
+        static int ready[2];
+        static char report[4096];
+
+        static void note(const char *what, const char *name)
+        {
+            size_t n = strlen(report);
+            snprintf(report + n, sizeof report - n, " %s:%s", what, name);
+        }
+
+        static void check_dir(const char *dir, const char *allowed)
+        {
+            DIR *d = opendir(dir);
+            struct dirent *e;
+            while (d && (e = readdir(d))) {
+                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || (allowed && !strcmp(e->d_name, allowed))) continue;
+                note(dir, e->d_name);
+            }
+            if (d) closedir(d);
+        }
+
+        static void check_lines(const char *file, int header, const char *ignore)
+        {
+            FILE *f = fopen(file, "r");
+            char line[512];
+            int n = 0;
+            while (f && fgets(line, sizeof line, f)) {
+                if (n++ < header || (ignore && strstr(line, ignore))) continue;
+                if (!strcmp(file, "/proc/net/unix") && !strchr(line, '/') && !strchr(line, '@')) continue;
+                note(file, "entry");
+            }
+            if (f) fclose(f);
+        }
+
+        static void linger(void)
+        {
+            write(ready[1], "x", 1);
+            for (;;) pause();
+        }
+
+        int main(void)
+        {
+            /* 1. What did earlier runs leave? */
+            DIR *proc = opendir("/proc");
+            struct dirent *e;
+            while ((e = readdir(proc))) {
+                int pid = atoi(e->d_name);
+                if (pid > 1 && pid != getpid()) note("process", e->d_name);
+            }
+            closedir(proc);
+            check_dir("/box/work", "main");
+            check_dir("/tmp", NULL);
+            check_dir("/dev/shm", NULL);
+            check_lines("/proc/sysvipc/shm", 1, NULL);
+            check_lines("/proc/sysvipc/sem", 1, NULL);
+            check_lines("/proc/sysvipc/msg", 1, NULL);
+            check_lines("/proc/net/unix", 1, "/sandbox/ctl/agent.sock");
+            printf("%s\n", report[0] ? report + 1 : "clean");
+
+            /* 2. Leave everything behind. */
+            pipe(ready);
+            int expected = 0;
+            if (fork() == 0) linger();                                   /* background child */
+            expected++;
+            if (fork() == 0) { setsid(); linger(); }                     /* new session */
+            expected++;
+            if (fork() == 0) { setsid(); if (fork() == 0) linger(); _exit(0); } /* double fork, reparented to init */
+            expected++;
+            pid_t stopped = fork();
+            if (stopped == 0) { write(ready[1], "x", 1); raise(SIGSTOP); for (;;) pause(); }
+            expected++;
+            if (fork() == 0) {                                           /* abstract socket listener */
+                int s = socket(AF_UNIX, SOCK_STREAM, 0);
+                struct sockaddr_un a = { .sun_family = AF_UNIX };
+                memcpy(a.sun_path, "\0leftover", 9);
+                bind(s, (struct sockaddr *)&a, sizeof(sa_family_t) + 9);
+                listen(s, 1);
+                linger();
+            }
+            expected++;
+            const char *dirs[] = { "/box/work", "/tmp", "/dev/shm" };
+            for (int i = 0; i < 3; i++) {
+                char path[256];
+                snprintf(path, sizeof path, "%s/leftover", dirs[i]);
+                FILE *f = fopen(path, "w");
+                if (f) { fputs("left", f); fclose(f); }
+                snprintf(path, sizeof path, "%s/dir", dirs[i]);
+                mkdir(path, 0700);
+                snprintf(path, sizeof path, "%s/dir/.hidden", dirs[i]);
+                f = fopen(path, "w");
+                if (f) fclose(f);
+            }
+            int fd = shm_open("/leftover-shm", O_CREAT | O_RDWR, 0600);
+            if (fd >= 0) ftruncate(fd, 4096);
+            int ipc = (shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600) >= 0) + (semget(IPC_PRIVATE, 1, IPC_CREAT | 0600) >= 0)
+                + (msgget(IPC_PRIVATE, IPC_CREAT | 0600) >= 0);
+            char c;
+            for (int got = 0; got < expected && read(ready[0], &c, 1) == 1; got++) {}
+            printf("left %d processes, ipc objects %d\n", expected, ipc);
+            return 0;
+        }
+        """;
+
+    [Fact]
+    public async Task ThousandRuns_LeavingProcessesFilesAndIpc_LeaveNothingBehind()
+    {
+        const int Runs = 1000;
+        var before = Before();
+        var compiled = await Sandbox.Runner.CompileAsync("c", Litterer, Timeout());
+        Assert.True(compiled.Succeeded, compiled.CompileOutput);
+        var runCgroups = RunCgroupProcsFiles();
+        Assert.Equal(Sandbox.Runner.Slots, runCgroups.Count);
+
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < Runs; i++)
+        {
+            var result = await Sandbox.Runner.ExecuteAsync(compiled.Program!, new ExecutionRequest(), null, Timeout());
+            Assert.True(result.Verdict == RunVerdict.Ok, $"run {i}: {Describe(result)}");
+            // Each run on a slot reports what the previous run on that slot left (with two slots used in turn, run i - 2).
+            Assert.True(result.Stdout == "clean\nleft 5 processes, ipc objects 0\n", $"run {i}: {result.Stdout}");
+            foreach (var procs in runCgroups)
+            {
+                var left = await File.ReadAllTextAsync(procs);
+                Assert.True(left.Length == 0, $"run {i}: processes left in {procs}: {left}");
+            }
+
+            if (i % 250 == 249)
+            {
+                before.AssertUnchanged(HostSnapshot.Capture(Sandbox));
+            }
+        }
+
+        log.WriteLine($"{Runs} runs in {clock.Elapsed.TotalSeconds:F1} s ({Runs / clock.Elapsed.TotalSeconds:F0} runs/s)");
+        // The last runs' leftovers, on every slot; then the host: same containers (none replaced: every release found
+        // an empty run cgroup), same cgroups, no mounts, marker intact.
+        await AssertUntouchedAsync(before);
+    }
+
+    [Fact]
+    public async Task RunnerDisposed_LeavesNoContainerCgroupOrProcess()
+    {
+        var options = new SandboxOptions
+        {
+            Slots = 1,
+            StateDirectory = Sandbox.Options.StateDirectory,
+            RuntimeDirectory = Sandbox.Options.RuntimeDirectory,
+            CgroupRoot = Sandbox.Options.CgroupRoot,
+            // Its own id range, apart from the shared fixture's slots.
+            IdMapBase = Sandbox.Options.IdMapBase + (8 * 65536),
+        };
+        var instancesBefore = HeldInstances();
+        string instance;
+        await using (var runner = new CodeRunner(options, SandboxFixture.CreateCatalog()))
+        {
+            await runner.StartAsync(null, Timeout());
+            instance = Assert.Single(HeldInstances().Except(instancesBefore));
+            var result = await runner.RunAsync(new RunRequest("bash", "sleep 1000 & setsid sleep 1000 & echo started"), null, Timeout());
+            Assert.Equal("started\n", result.Stdout);
+            Assert.NotEmpty(Leftovers(instance));
+        }
+
+        // LXC's monitor can take a moment to remove its own cgroup after the container stopped.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (Leftovers(instance).Count > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Empty(Leftovers(instance));
+    }
+
+    /// <summary>Containers, cgroups, control folders, lock files and host processes of one runner instance.</summary>
+    private List<string> Leftovers(string instance)
+    {
+        var name = $"sbx-{instance}-";
+        var found = new List<string>();
+        var lxc = Path.Combine(Sandbox.Options.StateDirectory, "lxc");
+        found.AddRange(Directory.EnumerateDirectories(lxc, name + "*"));
+        found.AddRange(Directory.EnumerateDirectories(Path.Combine(Sandbox.Options.RuntimeDirectory, "ctl"), name + "*"));
+        found.AddRange(Directory.EnumerateFiles(Path.Combine(Sandbox.Options.RuntimeDirectory, "instances"), instance + "*"));
+        foreach (var hierarchy in Directory.EnumerateDirectories(Sandbox.Options.CgroupRoot).Append(Sandbox.Options.CgroupRoot))
+        {
+            found.AddRange(Directory.EnumerateDirectories(hierarchy, "*" + name + "*"));
+        }
+
+        foreach (var proc in Directory.EnumerateDirectories("/proc").Where(p => int.TryParse(Path.GetFileName(p), out _)))
+        {
+            try
+            {
+                if (File.ReadAllText(Path.Combine(proc, "cgroup")).Contains(name, StringComparison.Ordinal))
+                {
+                    found.Add(proc);
+                }
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        return found;
+    }
+
+    private HashSet<string> HeldInstances()
+    {
+        var instances = Path.Combine(Sandbox.Options.RuntimeDirectory, "instances") + "/";
+        return [.. Directory.EnumerateFileSystemEntries("/proc/self/fd")
+            .Select(fd =>
+            {
+                try
+                {
+                    return new FileInfo(fd).LinkTarget;
+                }
+                catch (IOException)
+                {
+                    return null;
+                }
+            })
+            .OfType<string>()
+            .Where(t => t.StartsWith(instances, StringComparison.Ordinal) && t.EndsWith(".lock", StringComparison.Ordinal))
+            .Select(Path.GetFileNameWithoutExtension)
+            .OfType<string>()];
+    }
+
+    private List<string> RunCgroupProcsFiles()
+    {
+        var root = Sandbox.Options.CgroupRoot;
+        var hierarchy = File.Exists(Path.Combine(root, "cgroup.controllers")) ? root : Path.Combine(root, "pids");
+        return [.. Directory.EnumerateDirectories(hierarchy, $"lxc.payload.sbx-{HostSnapshot.Instance(Sandbox)}-*")
+            .Select(c => Path.Combine(c, "run", "cgroup.procs"))
+            .Where(File.Exists)];
+    }
+}
