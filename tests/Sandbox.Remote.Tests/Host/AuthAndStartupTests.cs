@@ -1,4 +1,5 @@
 using System.Net;
+using Sandbox.Remote.Client;
 using Sandbox.Remote.Contract;
 using Sandbox.Remote.Server;
 using Sandbox.Remote.Tests.Fakes;
@@ -43,7 +44,7 @@ public sealed class AuthAndStartupTests : IDisposable
     public async Task Connect_MissingToken_IsRefusedUnauthorized()
     {
         await using var host = await HostHarness.StartAsync(token: Token, cancellationToken: Timeout);
-        await using var client = new Client.RemoteSandboxClient(new Client.RemoteSandboxClientOptions { Endpoint = host.RpcUri, ConnectAttempts = 1 });
+        await using var client = new RemoteSandboxClient(new RemoteSandboxClientOptions { Endpoint = host.RpcUri, ConnectAttempts = 1 });
 
         var error = await Assert.ThrowsAsync<SandboxRpcException>(() => client.ConnectAsync(Timeout).Within(Timeout));
 
