@@ -111,6 +111,24 @@ public sealed class ConnectionLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task HostNeverAnswersTheUpgrade_ConnectTimesOutWithAClearError()
+    {
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        var port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+        await using var client = new RemoteSandboxClient(new RemoteSandboxClientOptions
+        {
+            Endpoint = new Uri($"ws://127.0.0.1:{port}/rpc"),
+            ConnectAttempts = 1,
+            ConnectTimeout = TimeSpan.FromMilliseconds(300),
+        });
+
+        var error = await Assert.ThrowsAsync<SandboxConnectionException>(() => client.LanguagesAsync(Timeout).Within(Timeout));
+
+        Assert.Contains("no answer", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TwoHundredRunsFromTwentyConnections_NoneLostOrMixedUp()
     {
         await using var host = await HostHarness.StartAsync(

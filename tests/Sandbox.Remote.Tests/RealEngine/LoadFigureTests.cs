@@ -17,6 +17,7 @@ namespace Sandbox.Remote.Tests.RealEngine;
 /// in one run on one engine. Prints runs per second and p50/p95 latency; fails if any run is lost or not ok.
 /// </summary>
 [Trait("Category", "Sandbox")]
+[Collection(RealEngineCollection.Name)]
 public sealed class LoadFigureTests(ITestOutputHelper output)
 {
     private const int Runs = 120;

@@ -15,6 +15,7 @@ namespace Sandbox.Remote.Tests.RealEngine;
 /// what <c>sandbox run --runner ws://...</c> does.
 /// </summary>
 [Trait("Category", "Sandbox")]
+[Collection(RealEngineCollection.Name)]
 public sealed class RealEngineHostTests : IAsyncLifetime
 {
     private readonly CancellationTokenSource timeout = TestTimeouts.Create(TimeSpan.FromMinutes(10));
