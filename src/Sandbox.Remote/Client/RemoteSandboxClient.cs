@@ -276,6 +276,20 @@ public sealed class RemoteSandboxClient : ISandboxRpc, IAsyncDisposable
 
         public async ValueTask DisposeAsync()
         {
+            if (socket.State == WebSocketState.Open)
+            {
+                // A close handshake lets the host log a clean goodbye; it cancels this connection's runs either way.
+                try
+                {
+                    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+                    await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", timeout.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
+                {
+                    // The host is gone already.
+                }
+            }
+
             rpc.Dispose();
             try
             {

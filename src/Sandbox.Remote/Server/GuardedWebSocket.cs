@@ -29,7 +29,11 @@ internal sealed class GuardedWebSocket(WebSocket inner, long maxMessageBytes) : 
     public override Task CloseOutputAsync(WebSocketCloseStatus closeStatus, string? statusDescription, CancellationToken cancellationToken) =>
         inner.CloseOutputAsync(closeStatus, statusDescription, cancellationToken);
 
-    public override void Dispose() => inner.Dispose();
+    // The endpoint owns the inner socket and closes it with a status after the JSON-RPC session ends; StreamJsonRpc
+    // disposing its handler must not abort it first.
+    public override void Dispose()
+    {
+    }
 
     public override async Task<WebSocketReceiveResult> ReceiveAsync(ArraySegment<byte> buffer, CancellationToken cancellationToken)
     {

@@ -1,3 +1,4 @@
+using System.Net.WebSockets;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -66,6 +67,8 @@ internal sealed class RpcEndpoint(
                     MethodNameTransform = SandboxRpcMethods.FromClrName,
                     UseSingleObjectParameterDeserialization = true,
                 });
+            JsonRpcDisconnectedEventArgs? disconnected = null;
+            rpc.Disconnected += (_, e) => disconnected = e;
             logger.LogInformation("Connection opened from {Remote}", context.Connection.RemoteIpAddress);
             rpc.StartListening();
             using var aborted = context.RequestAborted.Register(rpc.Dispose);
@@ -83,6 +86,15 @@ internal sealed class RpcEndpoint(
             {
                 logger.LogWarning("Connection closed by the host: {Violation}", violation);
             }
+            else if (disconnected is { Reason: DisconnectedReason.ParseError } or { Exception: System.Text.Json.JsonException })
+            {
+                logger.LogWarning("Connection closed by the host: a message was not JSON-RPC: {Reason}", disconnected.Description);
+                await CloseAsync(socket, WebSocketCloseStatus.InvalidPayloadData, "message is not valid JSON-RPC").ConfigureAwait(false);
+            }
+            else
+            {
+                await CloseAsync(socket, WebSocketCloseStatus.NormalClosure, "bye").ConfigureAwait(false);
+            }
 
             logger.LogInformation("Connection closed");
         }
@@ -90,6 +102,24 @@ internal sealed class RpcEndpoint(
         {
             metrics.AddConnections(-1);
             Interlocked.Decrement(ref open);
+        }
+    }
+
+    private static async Task CloseAsync(WebSocket socket, WebSocketCloseStatus status, string description)
+    {
+        if (socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+        {
+            return;
+        }
+
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await socket.CloseOutputAsync(status, description, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The peer is gone already.
         }
     }
 }

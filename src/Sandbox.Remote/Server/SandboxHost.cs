@@ -55,7 +55,9 @@ public static class SandboxHost
             // Clients name problems by id; a path would make the host read its own files for them.
             rpc.AllowProblemPaths = false;
         });
-        builder.Services.TryAddSingleton<IRunnerReadiness, EngineConstructedReadiness>();
+        builder.Services.AddSingleton<EngineLifecycle>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<EngineLifecycle>());
+        builder.Services.TryAddSingleton<IRunnerReadiness>(sp => sp.GetRequiredService<EngineLifecycle>());
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(sp => new RpcEndpoint(
             options,

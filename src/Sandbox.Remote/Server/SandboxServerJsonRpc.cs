@@ -15,7 +15,14 @@ internal sealed class SandboxServerJsonRpc(IJsonRpcMessageHandler handler, ILogg
             return new JsonRpcError.ErrorDetail { Code = (JsonRpcErrorCode)local.ErrorCode, Message = local.Message, Data = local.ErrorData };
         }
 
-        logger.LogError(exception, "Unexpected failure of {Method}", request.Method);
+        if (exception is System.Text.Json.JsonException json)
+        {
+            // The params did not fit the method's record; say where, without the parser's line/byte position.
+            var reason = json.Message.Split(" | ", 2)[0];
+            return new JsonRpcError.ErrorDetail { Code = JsonRpcErrorCode.InvalidParams, Message = $"invalid params for '{request.Method}': {reason}" };
+        }
+
+        logger.LogError(exception, "Unexpected failure of {Method}: {Type}", request.Method, exception.GetType().FullName);
         return new JsonRpcError.ErrorDetail
         {
             Code = (JsonRpcErrorCode)(int)SandboxErrorCode.Internal,

@@ -46,7 +46,8 @@ internal sealed class HostHarness : IAsyncDisposable
         }
 
         configure?.Invoke(options);
-        var app = SandboxHost.Create(options, engine.Register, logToConsole: false);
+        // SANDBOX_TEST_LOG=1 shows the host's log while debugging a test.
+        var app = SandboxHost.Create(options, engine.Register, logToConsole: Environment.GetEnvironmentVariable("SANDBOX_TEST_LOG") == "1");
         await app.StartAsync(cancellationToken);
         return new HostHarness(app, engine, options, token);
     }

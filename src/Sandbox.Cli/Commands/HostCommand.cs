@@ -1,0 +1,129 @@
+using System.CommandLine;
+using Microsoft.Extensions.Hosting;
+using Sandbox.Remote.Server;
+using Sandbox.Runner;
+using Sandbox.Runner.Execution;
+using Sandbox.Runner.Judging;
+
+namespace Sandbox.Cli.Commands;
+
+/// <summary><c>sandbox host</c>: runs a runner host (WebSocket JSON-RPC at <c>/rpc</c>, <c>/healthz</c>, <c>/readyz</c>, <c>/metrics</c>).</summary>
+internal static class HostCommand
+{
+    /// <summary>Exit code for a usage or configuration error.</summary>
+    private const int UsageError = 2;
+
+    /// <summary>Exit code when the host fails while running.</summary>
+    private const int InternalError = 70;
+
+    public static Command Create()
+    {
+        var defaults = new SandboxHostOptions();
+        var urls = new Option<string>("--urls")
+        {
+            Description = "Addresses to listen on, separated by ';'. A non-loopback address needs --token-file.",
+            DefaultValueFactory = _ => defaults.Urls,
+        };
+        var tokenFile = new Option<string?>("--token-file")
+        {
+            Description = "File with the bearer token clients must send (chmod 600). Required off loopback.",
+        };
+        var slots = new Option<int?>("--slots") { Description = "Runs executing at once (default: the number of cores)." };
+        var maxQueue = new Option<int>("--max-queue")
+        {
+            Description = "Runs that may wait for a slot; past this, requests fail at once with host-busy.",
+            DefaultValueFactory = _ => defaults.MaxQueue,
+        };
+        var maxMessage = new Option<int>("--max-message-size")
+        {
+            Description = "Largest WebSocket message accepted, in MiB; a bigger one closes that connection.",
+            DefaultValueFactory = _ => (int)(defaults.MaxMessageBytes / 1024 / 1024),
+        };
+        var maxConnections = new Option<int>("--max-connections")
+        {
+            Description = "WebSocket connections served at once.",
+            DefaultValueFactory = _ => defaults.MaxConnections,
+        };
+        var maxTime = new Option<double?>("--max-time-limit") { Description = "Largest CPU time limit a client may ask for, in seconds (default: the engine's)." };
+        var maxMemory = new Option<int?>("--max-memory-limit") { Description = "Largest memory limit a client may ask for, in MiB (default: the engine's)." };
+        var logFile = new Option<string?>("--log-file") { Description = "Rolling JSON log file (one per day, 14 kept), besides the console." };
+        var logLevel = new Option<string>("--log-level")
+        {
+            Description = "verbose, debug, information, warning or error.",
+            DefaultValueFactory = _ => defaults.LogLevel,
+        };
+
+        var command = new Command("host", "Run a runner host: WebSocket JSON-RPC at /rpc, /healthz, /readyz and Prometheus /metrics.")
+        {
+            urls, tokenFile, slots, maxQueue, maxMessage, maxConnections, maxTime, maxMemory, logFile, logLevel,
+        };
+
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var limits = new ResourceLimits();
+            if (parse.GetValue(maxTime) is { } seconds)
+            {
+                limits = limits with { CpuTime = TimeSpan.FromSeconds(seconds), WallTime = TimeSpan.FromSeconds(seconds * 2 + 1) };
+            }
+
+            if (parse.GetValue(maxMemory) is { } mb)
+            {
+                limits = limits with { MemoryBytes = mb * 1024L * 1024 };
+            }
+
+            var options = new SandboxHostOptions
+            {
+                Urls = parse.GetValue(urls)!,
+                TokenFile = parse.GetValue(tokenFile),
+                Slots = parse.GetValue(slots),
+                MaxQueue = parse.GetValue(maxQueue),
+                MaxMessageBytes = parse.GetValue(maxMessage) * 1024L * 1024,
+                MaxConnections = parse.GetValue(maxConnections),
+                MaxLimits = limits,
+                LogFile = parse.GetValue(logFile),
+                LogLevel = parse.GetValue(logLevel)!,
+            };
+
+            Microsoft.AspNetCore.Builder.WebApplication app;
+            try
+            {
+                app = SandboxHost.Create(options, services =>
+                {
+                    services.AddSandboxRunner(engine =>
+                    {
+                        if (options.Slots is { } s)
+                        {
+                            engine.Slots = s;
+                        }
+
+                        // One maximum for the engine and for the host's admission checks.
+                        engine.MaxLimits = options.MaxLimits;
+                    });
+                    services.AddSandboxJudging();
+                });
+            }
+            catch (Exception ex) when (ex is SandboxHostConfigurationException or ArgumentException)
+            {
+                await Console.Error.WriteLineAsync($"sandbox host: {ex.Message}");
+                return UsageError;
+            }
+
+            await using (app)
+            {
+                try
+                {
+                    await ((IHost)app).RunAsync(cancellationToken);
+                    return 0;
+                }
+                catch (IOException ex)
+                {
+                    // Kestrel reports a taken port as an IOException ("address already in use").
+                    await Console.Error.WriteLineAsync($"sandbox host: cannot listen on {options.Urls}: {ex.Message}");
+                    return InternalError;
+                }
+            }
+        });
+
+        return command;
+    }
+}
