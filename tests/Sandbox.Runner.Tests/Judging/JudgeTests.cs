@@ -220,27 +220,28 @@ public sealed class JudgeTests : IDisposable
     public async Task Check_StopOnFirstFailure_LetsEarlierTestsFinishAndCancelsLaterOnes()
     {
         Runner = new FakeCodeRunner(slots: 3);
-        var failed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var laterCancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thirdStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thirdCancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Runner.Programs["stop"] = async (stdin, _, ct) =>
         {
             switch (stdin)
             {
                 case "1\n":
-                    await failed.Task.WaitAsync(ct);
-                    await laterCancelled.Task.WaitAsync(ct);
+                    // Still running when test 2 fails; finishes (as a failure) only after test 3 was cancelled.
+                    await thirdCancelled.Task.WaitAsync(ct);
                     return new RunResult { Verdict = RunVerdict.RuntimeError, ExitCode = 1 };
                 case "2\n":
-                    failed.TrySetResult();
+                    await thirdStarted.Task.WaitAsync(ct);
                     return FakeCodeRunner.Ok("wrong\n");
                 default:
+                    thirdStarted.TrySetResult();
                     try
                     {
                         await Task.Delay(System.Threading.Timeout.Infinite, ct);
                     }
                     finally
                     {
-                        laterCancelled.TrySetResult();
+                        thirdCancelled.TrySetResult();
                     }
 
                     throw new InvalidOperationException("unreachable");
