@@ -129,12 +129,26 @@ public sealed class Judge : IJudge
         CompiledProgram? validator = null;
         if (validatorCompile is not null)
         {
-            var validatorOutcome = await validatorCompile;
-            if (!validatorOutcome.Succeeded)
+            CompileOutcome? validatorOutcome;
+            try
             {
-                // The validator is the problem's code, not hidden data: its compiler output may be logged.
-                _logger.LogError("The custom validator {Validator} of {Problem} does not compile: {Output}", problem.CustomValidator!.FileName, problem.Id, validatorOutcome.CompileOutput);
-                var broken = tests.Select(t => new TestResult(t.Name, t.Sample, TestVerdict.InternalError, 0, 0, t.Sample ? "the problem's validator does not compile" : null)).ToList();
+                validatorOutcome = await validatorCompile;
+            }
+            catch (UnknownLanguageException ex)
+            {
+                _logger.LogError("The custom validator {Validator} of {Problem} cannot be built here: {Message}", problem.CustomValidator!.FileName, problem.Id, ex.Message);
+                validatorOutcome = null;
+            }
+
+            if (validatorOutcome is not { Succeeded: true })
+            {
+                if (validatorOutcome is not null)
+                {
+                    // The validator is the problem's code, not hidden data: its compiler output may be logged.
+                    _logger.LogError("The custom validator {Validator} of {Problem} does not compile: {Output}", problem.CustomValidator!.FileName, problem.Id, validatorOutcome.CompileOutput);
+                }
+
+                var broken = tests.Select(t => new TestResult(t.Name, t.Sample, TestVerdict.InternalError, 0, 0, t.Sample ? "the problem's validator cannot be built" : null)).ToList();
                 foreach (var result in broken)
                 {
                     progress?.Report(result);
@@ -241,7 +255,7 @@ public sealed class Judge : IJudge
                     await cts.CancelAsync();
                 }
             }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (token.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
                 // Cancelled because an earlier test failed with stop-on-first-failure: no result.
             }
