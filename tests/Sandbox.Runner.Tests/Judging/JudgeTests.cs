@@ -299,6 +299,19 @@ public sealed class JudgeTests : IDisposable
     }
 
     [Fact]
+    public async Task Check_ProblemLimitsAboveTheRunnerMaximum_AreLoweredToIt()
+    {
+        _temp.Write("greedy.yaml", "title: G\nlimits: { time: 30, memory: 4096 }\ntests:\n  - { input: '1', output: '2' }\n");
+        var sandbox = new SandboxOptions { MaxLimits = new ResourceLimits { CpuTime = TimeSpan.FromSeconds(5), MemoryBytes = 256L * 1024 * 1024 } };
+        var judge = new Judge(Runner, new FakeLanguageCatalog(), Libraries.Create(folders: _temp.Path), null, _logs.For<Judge>(), sandbox);
+
+        var result = await judge.CheckAsync(new CheckRequest("python", "double", "greedy"), null, Timeout);
+
+        Assert.Equal(TestVerdict.Accepted, result.Verdict);
+        Assert.Equal(new LimitOverrides(5, 256, null, null), Assert.Single(Runner.Executions).Request.Limits);
+    }
+
+    [Fact]
     public async Task Check_TimeLimitMultiplier_ScalesTheProblemTimeLimit()
     {
         var judge = new Judge(Runner, new FakeLanguageCatalog(), Libraries.Create(folders: _temp.Path), Options.Create(new JudgeOptions { TimeLimitMultiplier = 1.5 }));
