@@ -95,12 +95,14 @@ public sealed class BuiltInSubmissionsTests(SandboxFixture sandbox, ITestOutputH
         using var timeout = new CancellationTokenSource(s_checkTimeout);
         var language = sandbox.Languages.FindByFileName(file);
         Assert.True(language is not null, $"no language for {file}");
-        var judge = new Judge(sandbox.Runner, sandbox.Languages, Libraries.Create(folders: Libraries.BuiltInFolder));
+        var logs = new CapturingLoggerProvider();
+        var judge = new Judge(sandbox.Runner, sandbox.Languages, Libraries.Create(folders: Libraries.BuiltInFolder), null, logs.For<Judge>(), sandbox.Options);
         string source = await File.ReadAllTextAsync(ExampleSubmissions.PathOf(problem, expected, file), timeout.Token);
 
         var result = await judge.CheckAsync(new CheckRequest(language.Id, source, problem), null, timeout.Token);
 
         output.WriteLine(ExampleSubmissions.Describe(result));
+        output.WriteLine(logs.AllText);
         Assert.True(ExampleSubmissions.ExpectedVerdicts[expected] == result.Verdict, $"{problem}/{expected}/{file}: {ExampleSubmissions.Describe(result)}");
     }
 
@@ -113,7 +115,7 @@ public sealed class BuiltInSubmissionsTests(SandboxFixture sandbox, ITestOutputH
         var timings = new Dictionary<int, TimeSpan>();
         foreach (int slots in new[] { 1, sandbox.Runner.Slots })
         {
-            var judge = new Judge(new SlotLimitedRunner(sandbox.Runner, slots), sandbox.Languages, library);
+            var judge = new Judge(new SlotLimitedRunner(sandbox.Runner, slots), sandbox.Languages, library, null, null, sandbox.Options);
             var clock = Stopwatch.StartNew();
             var result = await judge.CheckAsync(new CheckRequest("python", source, "fizzbuzz"), null, timeout.Token);
             timings[slots] = clock.Elapsed;
@@ -161,7 +163,7 @@ public sealed class KattisZipEquivalenceTests(SandboxFixture sandbox) : IDisposa
         string folder = Path.Combine(Libraries.BuiltInFolder, problem);
         string zip = Path.Combine(_temp.Path, problem + ".zip");
         await ZipFile.CreateFromDirectoryAsync(folder, zip, CompressionLevel.Fastest, includeBaseDirectory: true, timeout.Token);
-        var judge = new Judge(sandbox.Runner, sandbox.Languages, Libraries.Create(folders: []));
+        var judge = new Judge(sandbox.Runner, sandbox.Languages, Libraries.Create(folders: []), null, null, sandbox.Options);
         var language = sandbox.Languages.FindByFileName(file)!;
         string source = await File.ReadAllTextAsync(ExampleSubmissions.PathOf(problem, expected, file), timeout.Token);
 
@@ -171,5 +173,44 @@ public sealed class KattisZipEquivalenceTests(SandboxFixture sandbox) : IDisposa
         Assert.Equal(ExampleSubmissions.ExpectedVerdicts[expected], fromFolder.Verdict);
         Assert.Equal(fromFolder.Verdict, fromZip.Verdict);
         Assert.Equal(fromFolder.Tests.Select(t => (t.Name, t.Verdict)), fromZip.Tests.Select(t => (t.Name, t.Verdict)));
+    }
+}
+
+/// <summary>With the real engine: a failing check never carries hidden inputs or answers in its result, progress or logs.</summary>
+[Collection(SandboxCollection.Name)]
+[Trait("Category", "Sandbox")]
+public sealed class HiddenDataLeakTests(SandboxFixture sandbox) : IDisposable
+{
+    private const string SecretInput = "HIDDEN-INPUT-5521";
+    private const string SecretAnswer = "HIDDEN-ANSWER-7730";
+    private readonly TempFolder _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    [Theory]
+    [InlineData("import sys\ndata = sys.stdin.read()\nprint(data, 'not', 'it')\n")] // wrong answer quoting the input
+    [InlineData("import sys\ndata = sys.stdin.read()\nprint(data)\nsys.stderr.write(data)\nraise SystemExit(data)\n")] // crash quoting it
+    [InlineData("import sys\ndata = sys.stdin.read()\nprint(data)\nwhile True: pass\n")] // time limit after echoing
+    public async Task Check_FailingProgramEchoingItsInput_LeaksNoHiddenData(string program)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        _temp.Write("leak.yaml", $$"""
+            title: Leak
+            limits: { time: 1 }
+            samples:
+              - { input: "public\n", output: "public\n" }
+            tests:
+              - { input: "{{SecretInput}}\n", output: "{{SecretAnswer}}\n" }
+            """);
+        var logs = new CapturingLoggerProvider();
+        var reported = new System.Collections.Concurrent.ConcurrentQueue<TestResult>();
+        var judge = new Judge(sandbox.Runner, sandbox.Languages, Libraries.Create(logger: logs.For<ProblemLibrary>(), folders: _temp.Path), null, logs.For<Judge>(), sandbox.Options);
+
+        var result = await judge.CheckAsync(new CheckRequest("python", program, "leak"), new SyncProgress<TestResult>(reported.Enqueue), timeout.Token);
+
+        Assert.NotEqual(TestVerdict.Accepted, result.Tests.Single(t => !t.Sample).Verdict);
+        string everything = System.Text.Json.JsonSerializer.Serialize(result) + System.Text.Json.JsonSerializer.Serialize(reported) + logs.AllText;
+        Assert.DoesNotContain(SecretInput, everything);
+        Assert.DoesNotContain(SecretAnswer, everything);
     }
 }
