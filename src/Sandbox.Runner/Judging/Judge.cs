@@ -296,7 +296,24 @@ public sealed class Judge : IJudge
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
-                // Cancelled because an earlier test failed with stop-on-first-failure: no result.
+                // Cancelled because an earlier test failed with stop-on-first-failure, or another test threw: no result.
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The sandbox or the problem failed (not a verdict): stop dispatching, cancel the others, report the error.
+                List<CancellationTokenSource> others;
+                lock (sync)
+                {
+                    firstFailure = -1;
+                    others = perTest.Where(c => c is not null).Select(c => c!).ToList();
+                }
+
+                foreach (var cts in others)
+                {
+                    await cts.CancelAsync();
+                }
+
+                throw;
             }
             finally
             {

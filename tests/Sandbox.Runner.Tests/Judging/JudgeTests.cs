@@ -430,6 +430,40 @@ public sealed class JudgeTests : IDisposable
     }
 
     [Fact]
+    public async Task Check_EngineFailsOnATest_ThrowsItsErrorAndCancelsTheOtherTests()
+    {
+        Runner = new FakeCodeRunner(slots: 2);
+        var firstStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int running = 0;
+        Runner.Programs["broken-sandbox"] = async (stdin, _, ct) =>
+        {
+            if (stdin != "1\n")
+            {
+                await firstStarted.Task.WaitAsync(ct);
+                throw new SandboxUnavailableException("the container pool is gone");
+            }
+
+            Interlocked.Increment(ref running);
+            try
+            {
+                firstStarted.TrySetResult();
+                await Task.Delay(System.Threading.Timeout.Infinite, ct);
+                throw new InvalidOperationException("unreachable");
+            }
+            finally
+            {
+                Interlocked.Decrement(ref running);
+            }
+        };
+
+        var ex = await Assert.ThrowsAsync<SandboxUnavailableException>(() => CheckAsync("broken-sandbox"));
+
+        Assert.Equal("the container pool is gone", ex.Message);
+        Assert.Equal(0, Volatile.Read(ref running));
+        Assert.Equal(2, Runner.Executions.Count);
+    }
+
+    [Fact]
     public async Task Check_Cancelled_ThrowsAndLeavesNoTestRunning()
     {
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
