@@ -58,6 +58,7 @@ public sealed class Judge : IJudge
     /// <inheritdoc />
     public async Task<CheckResult> CheckAsync(CheckRequest request, IProgress<TestResult>? progress, CancellationToken cancellationToken)
     {
+        RefuseAboveMaximum(request.Limits);
         var problem = _problems.Load(request.Problem);
         var language = FindLanguage(request.Language);
         var own = WithinMaximum(problem, new LimitOverrides(problem.TimeLimitSeconds * _options.TimeLimitMultiplier, problem.MemoryLimitMb, problem.OutputLimitKb));
@@ -77,6 +78,7 @@ public sealed class Judge : IJudge
     /// <inheritdoc />
     public async Task<CheckResult> CheckAdHocAsync(AdHocCheckRequest request, IProgress<TestResult>? progress, CancellationToken cancellationToken)
     {
+        RefuseAboveMaximum(request.Limits);
         var language = FindLanguage(request.Language);
         string input = request.Stdin;
         var problem = new LoadedProblem
@@ -99,6 +101,15 @@ public sealed class Judge : IJudge
             ],
         };
         return await JudgeAsync(problem, language, request.Source, request.Limits, stopOnFirstFailure: false, progress, cancellationToken);
+    }
+
+    /// <summary>A client may only lower limits: refused before compiling rather than on every test.</summary>
+    private void RefuseAboveMaximum(LimitOverrides? requested)
+    {
+        if (_maximum?.Exceeds(requested) is { } problem)
+        {
+            throw new LimitsExceededException(problem);
+        }
     }
 
     /// <summary>Lowers a problem's own limits to the runner's maximum (the engine refuses limits above it).</summary>

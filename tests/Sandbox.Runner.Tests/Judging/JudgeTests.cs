@@ -312,6 +312,17 @@ public sealed class JudgeTests : IDisposable
     }
 
     [Fact]
+    public async Task Check_RequestedLimitAboveTheRunnerMaximum_IsRefusedBeforeCompiling()
+    {
+        var sandbox = new SandboxOptions { MaxLimits = new ResourceLimits { MemoryBytes = 256L * 1024 * 1024 } };
+        var judge = new Judge(Runner, new FakeLanguageCatalog(), Libraries.Create(folders: _temp.Path), null, null, sandbox);
+
+        await Assert.ThrowsAsync<LimitsExceededException>(() =>
+            judge.CheckAsync(new CheckRequest("python", "double", "double", Limits: new LimitOverrides(MemoryLimitMb: 1024)), null, Timeout));
+        Assert.Empty(Runner.Compilations);
+    }
+
+    [Fact]
     public async Task Check_TimeLimitMultiplier_ScalesTheProblemTimeLimit()
     {
         var judge = new Judge(Runner, new FakeLanguageCatalog(), Libraries.Create(folders: _temp.Path), Options.Create(new JudgeOptions { TimeLimitMultiplier = 1.5 }));
