@@ -26,34 +26,59 @@ public sealed class Judge : IJudge
     private readonly ILanguageCatalog _languages;
     private readonly ProblemLibrary _problems;
     private readonly JudgeOptions _options;
+    private readonly ResourceLimits? _maximum;
     private readonly ILogger<Judge> _logger;
 
     /// <summary>Creates a judge over the engine and the problem library.</summary>
-    public Judge(ICodeRunner runner, ILanguageCatalog languages, ProblemLibrary problems, IOptions<JudgeOptions>? options = null, ILogger<Judge>? logger = null)
+    /// <param name="runner">The engine.</param>
+    /// <param name="languages">The language catalog.</param>
+    /// <param name="problems">Where problems come from.</param>
+    /// <param name="options">Judge options.</param>
+    /// <param name="logger">Logger.</param>
+    /// <param name="sandbox">
+    /// The engine's options, when known: a problem's own limits (e.g. a package's <c>memory: 2048</c>) are then lowered
+    /// to the runner's maximum instead of being refused by the engine. Limits a client asks for are never raised or lowered here.
+    /// </param>
+    public Judge(
+        ICodeRunner runner,
+        ILanguageCatalog languages,
+        ProblemLibrary problems,
+        IOptions<JudgeOptions>? options = null,
+        ILogger<Judge>? logger = null,
+        SandboxOptions? sandbox = null)
     {
         _runner = runner;
         _languages = languages;
         _problems = problems;
         _options = options?.Value ?? new JudgeOptions();
+        _maximum = sandbox?.MaxLimits;
         _logger = logger ?? NullLogger<Judge>.Instance;
     }
 
     /// <inheritdoc />
     public async Task<CheckResult> CheckAsync(CheckRequest request, IProgress<TestResult>? progress, CancellationToken cancellationToken)
     {
+        RefuseAboveMaximum(request.Limits);
         var problem = _problems.Load(request.Problem);
         var language = FindLanguage(request.Language);
+        var own = WithinMaximum(problem, new LimitOverrides(problem.TimeLimitSeconds * _options.TimeLimitMultiplier, problem.MemoryLimitMb, problem.OutputLimitKb));
         var limits = new LimitOverrides(
-            TimeLimitSeconds: Min(problem.TimeLimitSeconds * _options.TimeLimitMultiplier, request.Limits?.TimeLimitSeconds),
-            MemoryLimitMb: Min(problem.MemoryLimitMb, request.Limits?.MemoryLimitMb),
-            OutputLimitKb: Min(problem.OutputLimitKb, request.Limits?.OutputLimitKb),
+            TimeLimitSeconds: Min(own.TimeLimitSeconds, request.Limits?.TimeLimitSeconds),
+            MemoryLimitMb: Min(own.MemoryLimitMb, request.Limits?.MemoryLimitMb),
+            OutputLimitKb: Min(own.OutputLimitKb, request.Limits?.OutputLimitKb),
             Processes: request.Limits?.Processes);
+        problem = problem with
+        {
+            ValidationTimeSeconds = WithinMaximum(problem, new LimitOverrides(problem.ValidationTimeSeconds)).TimeLimitSeconds,
+            ValidationMemoryMb = WithinMaximum(problem, new LimitOverrides(MemoryLimitMb: problem.ValidationMemoryMb)).MemoryLimitMb,
+        };
         return await JudgeAsync(problem, language, request.Source, limits, request.StopOnFirstFailure, progress, cancellationToken);
     }
 
     /// <inheritdoc />
     public async Task<CheckResult> CheckAdHocAsync(AdHocCheckRequest request, IProgress<TestResult>? progress, CancellationToken cancellationToken)
     {
+        RefuseAboveMaximum(request.Limits);
         var language = FindLanguage(request.Language);
         string input = request.Stdin;
         var problem = new LoadedProblem
@@ -76,6 +101,31 @@ public sealed class Judge : IJudge
             ],
         };
         return await JudgeAsync(problem, language, request.Source, request.Limits, stopOnFirstFailure: false, progress, cancellationToken);
+    }
+
+    /// <summary>A client may only lower limits: refused before compiling rather than on every test.</summary>
+    private void RefuseAboveMaximum(LimitOverrides? requested)
+    {
+        if (_maximum?.Exceeds(requested) is { } problem)
+        {
+            throw new LimitsExceededException(problem);
+        }
+    }
+
+    /// <summary>Lowers a problem's own limits to the runner's maximum (the engine refuses limits above it).</summary>
+    private LimitOverrides WithinMaximum(LoadedProblem problem, LimitOverrides limits)
+    {
+        if (_maximum is null || _maximum.Exceeds(limits) is not { } excess)
+        {
+            return limits;
+        }
+
+        _logger.LogInformation("Problem {Problem}: {Excess}; judging with the runner's maximum", problem.Id, excess);
+        return new LimitOverrides(
+            limits.TimeLimitSeconds is { } time ? Math.Min(time, _maximum.CpuTime.TotalSeconds) : null,
+            limits.MemoryLimitMb is { } memory ? Math.Min(memory, (int)(_maximum.MemoryBytes / 1024 / 1024)) : null,
+            limits.OutputLimitKb is { } output ? Math.Min(output, (int)(_maximum.OutputBytes / 1024)) : null,
+            limits.Processes);
     }
 
     private LanguageDefinition FindLanguage(string language) =>
@@ -129,12 +179,26 @@ public sealed class Judge : IJudge
         CompiledProgram? validator = null;
         if (validatorCompile is not null)
         {
-            var validatorOutcome = await validatorCompile;
-            if (!validatorOutcome.Succeeded)
+            CompileOutcome? validatorOutcome;
+            try
             {
-                // The validator is the problem's code, not hidden data: its compiler output may be logged.
-                _logger.LogError("The custom validator {Validator} of {Problem} does not compile: {Output}", problem.CustomValidator!.FileName, problem.Id, validatorOutcome.CompileOutput);
-                var broken = tests.Select(t => new TestResult(t.Name, t.Sample, TestVerdict.InternalError, 0, 0, t.Sample ? "the problem's validator does not compile" : null)).ToList();
+                validatorOutcome = await validatorCompile;
+            }
+            catch (UnknownLanguageException ex)
+            {
+                _logger.LogError("The custom validator {Validator} of {Problem} cannot be built here: {Message}", problem.CustomValidator!.FileName, problem.Id, ex.Message);
+                validatorOutcome = null;
+            }
+
+            if (validatorOutcome is not { Succeeded: true })
+            {
+                if (validatorOutcome is not null)
+                {
+                    // The validator is the problem's code, not hidden data: its compiler output may be logged.
+                    _logger.LogError("The custom validator {Validator} of {Problem} does not compile: {Output}", problem.CustomValidator!.FileName, problem.Id, validatorOutcome.CompileOutput);
+                }
+
+                var broken = tests.Select(t => new TestResult(t.Name, t.Sample, TestVerdict.InternalError, 0, 0, t.Sample ? "the problem's validator cannot be built" : null)).ToList();
                 foreach (var result in broken)
                 {
                     progress?.Report(result);
@@ -241,9 +305,26 @@ public sealed class Judge : IJudge
                     await cts.CancelAsync();
                 }
             }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (token.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
-                // Cancelled because an earlier test failed with stop-on-first-failure: no result.
+                // Cancelled because an earlier test failed with stop-on-first-failure, or another test threw: no result.
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The sandbox or the problem failed (not a verdict): stop dispatching, cancel the others, report the error.
+                List<CancellationTokenSource> others;
+                lock (sync)
+                {
+                    firstFailure = -1;
+                    others = perTest.Where(c => c is not null).Select(c => c!).ToList();
+                }
+
+                foreach (var cts in others)
+                {
+                    await cts.CancelAsync();
+                }
+
+                throw;
             }
             finally
             {

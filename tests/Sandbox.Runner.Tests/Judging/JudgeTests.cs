@@ -220,27 +220,28 @@ public sealed class JudgeTests : IDisposable
     public async Task Check_StopOnFirstFailure_LetsEarlierTestsFinishAndCancelsLaterOnes()
     {
         Runner = new FakeCodeRunner(slots: 3);
-        var failed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var laterCancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thirdStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thirdCancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Runner.Programs["stop"] = async (stdin, _, ct) =>
         {
             switch (stdin)
             {
                 case "1\n":
-                    await failed.Task.WaitAsync(ct);
-                    await laterCancelled.Task.WaitAsync(ct);
+                    // Still running when test 2 fails; finishes (as a failure) only after test 3 was cancelled.
+                    await thirdCancelled.Task.WaitAsync(ct);
                     return new RunResult { Verdict = RunVerdict.RuntimeError, ExitCode = 1 };
                 case "2\n":
-                    failed.TrySetResult();
+                    await thirdStarted.Task.WaitAsync(ct);
                     return FakeCodeRunner.Ok("wrong\n");
                 default:
+                    thirdStarted.TrySetResult();
                     try
                     {
                         await Task.Delay(System.Threading.Timeout.Infinite, ct);
                     }
                     finally
                     {
-                        laterCancelled.TrySetResult();
+                        thirdCancelled.TrySetResult();
                     }
 
                     throw new InvalidOperationException("unreachable");
@@ -295,6 +296,30 @@ public sealed class JudgeTests : IDisposable
         Runner.Executions.Clear();
         await CheckAsync("double", limits: new LimitOverrides(TimeLimitSeconds: 1, MemoryLimitMb: 512, OutputLimitKb: 10));
         Assert.All(Runner.Executions, e => Assert.Equal(new LimitOverrides(1, 128, 10, null), e.Request.Limits));
+    }
+
+    [Fact]
+    public async Task Check_ProblemLimitsAboveTheRunnerMaximum_AreLoweredToIt()
+    {
+        _temp.Write("greedy.yaml", "title: G\nlimits: { time: 30, memory: 4096 }\ntests:\n  - { input: '1', output: '2' }\n");
+        var sandbox = new SandboxOptions { MaxLimits = new ResourceLimits { CpuTime = TimeSpan.FromSeconds(5), MemoryBytes = 256L * 1024 * 1024 } };
+        var judge = new Judge(Runner, new FakeLanguageCatalog(), Libraries.Create(folders: _temp.Path), null, _logs.For<Judge>(), sandbox);
+
+        var result = await judge.CheckAsync(new CheckRequest("python", "double", "greedy"), null, Timeout);
+
+        Assert.Equal(TestVerdict.Accepted, result.Verdict);
+        Assert.Equal(new LimitOverrides(5, 256, null, null), Assert.Single(Runner.Executions).Request.Limits);
+    }
+
+    [Fact]
+    public async Task Check_RequestedLimitAboveTheRunnerMaximum_IsRefusedBeforeCompiling()
+    {
+        var sandbox = new SandboxOptions { MaxLimits = new ResourceLimits { MemoryBytes = 256L * 1024 * 1024 } };
+        var judge = new Judge(Runner, new FakeLanguageCatalog(), Libraries.Create(folders: _temp.Path), null, null, sandbox);
+
+        await Assert.ThrowsAsync<LimitsExceededException>(() =>
+            judge.CheckAsync(new CheckRequest("python", "double", "double", Limits: new LimitOverrides(MemoryLimitMb: 1024)), null, Timeout));
+        Assert.Empty(Runner.Compilations);
     }
 
     [Fact]
@@ -413,6 +438,40 @@ public sealed class JudgeTests : IDisposable
         Assert.Equal(TestVerdict.InternalError, result.Verdict);
         Assert.All(result.Tests, t => Assert.Equal(TestVerdict.InternalError, t.Verdict));
         Assert.DoesNotContain(Runner.Executions, e => true);
+    }
+
+    [Fact]
+    public async Task Check_EngineFailsOnATest_ThrowsItsErrorAndCancelsTheOtherTests()
+    {
+        Runner = new FakeCodeRunner(slots: 2);
+        var firstStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int running = 0;
+        Runner.Programs["broken-sandbox"] = async (stdin, _, ct) =>
+        {
+            if (stdin != "1\n")
+            {
+                await firstStarted.Task.WaitAsync(ct);
+                throw new SandboxUnavailableException("the container pool is gone");
+            }
+
+            Interlocked.Increment(ref running);
+            try
+            {
+                firstStarted.TrySetResult();
+                await Task.Delay(System.Threading.Timeout.Infinite, ct);
+                throw new InvalidOperationException("unreachable");
+            }
+            finally
+            {
+                Interlocked.Decrement(ref running);
+            }
+        };
+
+        var ex = await Assert.ThrowsAsync<SandboxUnavailableException>(() => CheckAsync("broken-sandbox"));
+
+        Assert.Equal("the container pool is gone", ex.Message);
+        Assert.Equal(0, Volatile.Read(ref running));
+        Assert.Equal(2, Runner.Executions.Count);
     }
 
     [Fact]
