@@ -1,5 +1,6 @@
 using Sandbox.Runner.Execution;
 using Sandbox.Runner.Judging;
+using Sandbox.Runner.Languages;
 
 namespace Sandbox.Remote.Contract;
 
@@ -75,6 +76,8 @@ public sealed record CancelResult(bool Cancelled);
 public sealed record ProblemParams(string Id);
 
 /// <summary>A language as front ends see it.</summary>
+/// <param name="SourceFile">File name the source is written to in the sandbox (e.g. <c>main.py</c>); diagnostics that name another file are not the user's.</param>
+/// <param name="Diagnostics">The catalog's patterns that turn compile output and stack traces into diagnostics (the language server matches them itself).</param>
 public sealed record LanguageInfo(
     string Id,
     string Name,
@@ -82,7 +85,9 @@ public sealed record LanguageInfo(
     IReadOnlyList<string> Extensions,
     IReadOnlyList<string> LspLanguageIds,
     string LineComment,
-    string? Starter);
+    string? Starter,
+    string? SourceFile = null,
+    IReadOnlyList<DiagnosticPattern>? Diagnostics = null);
 
 /// <summary>Response of <see cref="ISandboxRpc.LanguagesAsync"/>.</summary>
 public sealed record LanguagesResult(IReadOnlyList<LanguageInfo> Languages);
