@@ -19,7 +19,7 @@ public sealed record TextDocumentIdentifier(string Uri);
 public sealed record VersionedTextDocumentIdentifier(string Uri, int? Version);
 
 /// <summary>A text document as the client opened it.</summary>
-public sealed record TextDocumentItem(string Uri, string? LanguageId, int Version, string Text);
+public sealed record TextDocumentItem(string Uri, string Text, string? LanguageId = null, int Version = 0);
 
 /// <summary>Params of <c>textDocument/didOpen</c>.</summary>
 public sealed record DidOpenTextDocumentParams(TextDocumentItem TextDocument);

@@ -30,8 +30,9 @@ internal sealed class LanguageServerTarget(SessionContext session, LanguageServe
     public bool ShutdownReceived => state == LifecycleState.ShutDown;
 
     [JsonRpcMethod(LspMethods.Initialize, UseSingleObjectParameterDeserialization = true)]
-    public async Task<InitializeResult> InitializeAsync(InitializeParams request, CancellationToken cancellationToken)
+    public async Task<InitializeResult> InitializeAsync(JsonElement parameters, CancellationToken cancellationToken)
     {
+        var request = LspJson.ReadParams<InitializeParams>(parameters, LspMethods.Initialize);
         if (state != LifecycleState.Created)
         {
             throw CommandHandler.Error(LspErrorCode.InvalidRequest, "initialize was already received");
@@ -81,8 +82,9 @@ internal sealed class LanguageServerTarget(SessionContext session, LanguageServe
     public void Exit() => owner.RequestExit(ShutdownReceived ? 0 : 1);
 
     [JsonRpcMethod(LspMethods.SetTrace, UseSingleObjectParameterDeserialization = true)]
-    public void SetTrace(SetTraceParams request)
+    public void SetTrace(JsonElement parameters)
     {
+        var request = LspJson.ReadParams<SetTraceParams>(parameters, LspMethods.SetTrace);
         if (ClientLogger.ParseLevel(request.Value) is { } level)
         {
             session.Logger.ClientLevel = level;
@@ -90,8 +92,9 @@ internal sealed class LanguageServerTarget(SessionContext session, LanguageServe
     }
 
     [JsonRpcMethod(LspMethods.DidOpen, UseSingleObjectParameterDeserialization = true)]
-    public void DidOpen(DidOpenTextDocumentParams request)
+    public void DidOpen(JsonElement parameters)
     {
+        var request = LspJson.ReadParams<DidOpenTextDocumentParams>(parameters, LspMethods.DidOpen);
         if (IsServing())
         {
             var item = request.TextDocument;
@@ -100,8 +103,9 @@ internal sealed class LanguageServerTarget(SessionContext session, LanguageServe
     }
 
     [JsonRpcMethod(LspMethods.DidChange, UseSingleObjectParameterDeserialization = true)]
-    public void DidChange(DidChangeTextDocumentParams request)
+    public void DidChange(JsonElement parameters)
     {
+        var request = LspJson.ReadParams<DidChangeTextDocumentParams>(parameters, LspMethods.DidChange);
         if (!IsServing() || request.ContentChanges is not { Count: > 0 } changes)
         {
             return;
@@ -116,8 +120,9 @@ internal sealed class LanguageServerTarget(SessionContext session, LanguageServe
     }
 
     [JsonRpcMethod(LspMethods.DidSave, UseSingleObjectParameterDeserialization = true)]
-    public void DidSave(DidSaveTextDocumentParams request)
+    public void DidSave(JsonElement parameters)
     {
+        var request = LspJson.ReadParams<DidSaveTextDocumentParams>(parameters, LspMethods.DidSave);
         if (IsServing() && request.Text is { } text)
         {
             session.Documents.Change(request.TextDocument.Uri, null, text);
@@ -125,8 +130,9 @@ internal sealed class LanguageServerTarget(SessionContext session, LanguageServe
     }
 
     [JsonRpcMethod(LspMethods.DidClose, UseSingleObjectParameterDeserialization = true)]
-    public void DidClose(DidCloseTextDocumentParams request)
+    public void DidClose(JsonElement parameters)
     {
+        var request = LspJson.ReadParams<DidCloseTextDocumentParams>(parameters, LspMethods.DidClose);
         if (IsServing())
         {
             session.Documents.Close(request.TextDocument.Uri);
@@ -135,8 +141,9 @@ internal sealed class LanguageServerTarget(SessionContext session, LanguageServe
     }
 
     [JsonRpcMethod(LspMethods.DidChangeConfiguration, UseSingleObjectParameterDeserialization = true)]
-    public async Task DidChangeConfigurationAsync(DidChangeConfigurationParams request, CancellationToken cancellationToken)
+    public async Task DidChangeConfigurationAsync(JsonElement parameters, CancellationToken cancellationToken)
     {
+        var request = LspJson.ReadParams<DidChangeConfigurationParams>(parameters, LspMethods.DidChangeConfiguration);
         if (IsServing())
         {
             await ApplySettingsAsync(request.Settings, "workspace/didChangeConfiguration", cancellationToken);
@@ -144,22 +151,27 @@ internal sealed class LanguageServerTarget(SessionContext session, LanguageServe
     }
 
     [JsonRpcMethod(LspMethods.ExecuteCommand, UseSingleObjectParameterDeserialization = true)]
-    public Task<object?> ExecuteCommandAsync(ExecuteCommandParams request, CancellationToken cancellationToken)
+    public Task<object?> ExecuteCommandAsync(JsonElement parameters, CancellationToken cancellationToken)
     {
         RequireInitialized();
+        var request = LspJson.ReadParams<ExecuteCommandParams>(parameters, LspMethods.ExecuteCommand);
         return commands.ExecuteAsync(request, cancellationToken);
     }
 
     [JsonRpcMethod(LspMethods.CodeLens, UseSingleObjectParameterDeserialization = true)]
-    public Task<IReadOnlyList<LspCodeLens>> CodeLensAsync(CodeLensParams request, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<LspCodeLens>> CodeLensAsync(JsonElement parameters, CancellationToken cancellationToken)
     {
         RequireInitialized();
+        var request = LspJson.ReadParams<CodeLensParams>(parameters, LspMethods.CodeLens);
         return codeLenses.GetAsync(request, cancellationToken);
     }
 
     [JsonRpcMethod(LspMethods.WorkDoneProgressCancel, UseSingleObjectParameterDeserialization = true)]
-    public Task WorkDoneProgressCancelAsync(WorkDoneProgressTokenParams request, CancellationToken cancellationToken)
-        => IsServing() ? commands.StopByProgressTokenAsync(request.Token.ToString(), cancellationToken) : Task.CompletedTask;
+    public Task WorkDoneProgressCancelAsync(JsonElement parameters, CancellationToken cancellationToken)
+    {
+        var request = LspJson.ReadParams<WorkDoneProgressTokenParams>(parameters, LspMethods.WorkDoneProgressCancel);
+        return IsServing() ? commands.StopByProgressTokenAsync(request.Token.ToString(), cancellationToken) : Task.CompletedTask;
+    }
 
     private async Task ApplySettingsAsync(JsonElement? raw, string origin, CancellationToken cancellationToken)
     {

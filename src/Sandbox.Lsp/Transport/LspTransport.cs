@@ -16,9 +16,9 @@ public static class LspTransport
     /// <param name="sendingStream">Where frames to the client are written (stdout in stdio mode).</param>
     /// <param name="receivingStream">Where frames from the client are read (stdin in stdio mode).</param>
     public static IJsonRpcMessageHandler CreateStreamHandler(Stream sendingStream, Stream receivingStream)
-        => new HeaderDelimitedMessageHandler(sendingStream, receivingStream, LspJson.CreateFormatter());
+        => new LspStreamMessageHandler(sendingStream, receivingStream, LspJson.CreateFormatter());
 
     /// <summary>LSP over a WebSocket: one JSON-RPC message per text message, no headers (what vscode-ws-jsonrpc and web IDEs send).</summary>
     public static IJsonRpcMessageHandler CreateWebSocketHandler(WebSocket webSocket)
-        => new WebSocketMessageHandler(webSocket, LspJson.CreateFormatter(), sizeHint: 64 * 1024);
+        => new LspWebSocketMessageHandler(webSocket, LspJson.CreateFormatter());
 }

@@ -77,10 +77,12 @@ internal sealed class CommandHandler(SessionContext session)
                 throw await StoppedAsync(run, cancellationToken);
             }
 
-            await session.Client.FlushAsync(cancellationToken);
             var diagnostics = DiagnosticMatcher.Match(language, document.FileName, document.Text, result.CompileOutput, result.Stderr);
             session.PublishDiagnostics(document.Uri, session.Documents.Get(document.Uri)?.Version, diagnostics);
             progress?.End($"{Kebab(result.Verdict)} in {result.WallTimeMs} ms");
+
+            // Output, diagnostics and the end of progress reach the client before the result does.
+            await session.Client.FlushAsync(cancellationToken);
             session.Logger.LogInformation("run {RunId}: {Verdict}, exit {ExitCode}, {WallTimeMs} ms", run.RunId, result.Verdict, result.ExitCode, result.WallTimeMs);
             return result;
         }
@@ -126,10 +128,10 @@ internal sealed class CommandHandler(SessionContext session)
                 throw await StoppedAsync(run, cancellationToken);
             }
 
-            await session.Client.FlushAsync(cancellationToken);
             var diagnostics = DiagnosticMatcher.Match(language, document.FileName, document.Text, result.CompileOutput, runtimeStderr: null);
             session.PublishDiagnostics(document.Uri, session.Documents.Get(document.Uri)?.Version, diagnostics);
             progress?.End($"{Kebab(result.Verdict)}: {result.Passed}/{result.Total} passed");
+            await session.Client.FlushAsync(cancellationToken);
             session.Logger.LogInformation("check {RunId}: {Verdict}, {Passed}/{Total}", run.RunId, result.Verdict, result.Passed, result.Total);
             return result;
         }
@@ -272,7 +274,7 @@ internal sealed class CommandHandler(SessionContext session)
 
         try
         {
-            return arguments[0].Deserialize<SandboxCommandArguments>(LspJson.Options) ?? new SandboxCommandArguments();
+            return arguments[0].Deserialize<SandboxCommandArguments>(LspJson.StrictOptions) ?? new SandboxCommandArguments();
         }
         catch (JsonException ex)
         {

@@ -40,7 +40,8 @@ internal sealed class RunnerConnection(SandboxRpcFactory factory, RunnerEndpoint
             try
             {
                 logger.LogInformation("connecting to {Runner}", Describe(Endpoint));
-                rpc = await factory(Endpoint, timeout.Token);
+                // WaitAsync: a factory that ignores its token must not hang the session.
+                rpc = await factory(Endpoint, timeout.Token).WaitAsync(timeout.Token);
                 return rpc;
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
