@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Net.WebSockets;
 using System.Text.Json;
 using StreamJsonRpc;
 using StreamJsonRpc.Protocol;
@@ -44,17 +46,45 @@ internal sealed class LspStreamMessageHandler(Stream sendingStream, Stream recei
     }
 }
 
-/// <summary>One JSON-RPC message per WebSocket text message, answering malformed messages instead of disconnecting.</summary>
-internal sealed class LspWebSocketMessageHandler(System.Net.WebSockets.WebSocket webSocket, IJsonRpcMessageFormatter formatter)
-    : WebSocketMessageHandler(webSocket, formatter, sizeHint: 64 * 1024)
+/// <summary>
+/// One JSON-RPC message per WebSocket message (what vscode-ws-jsonrpc and browser LSP clients send), answering
+/// malformed messages instead of disconnecting. Each message gets its own buffer, so a bad one leaves nothing behind
+/// for the next (StreamJsonRpc's own WebSocket handler keeps the bytes of a message it failed to read).
+/// </summary>
+internal sealed class LspWebSocketMessageHandler(WebSocket webSocket, IJsonRpcMessageFormatter formatter) : MessageHandlerBase(formatter)
 {
+    private const int MaxMessageBytes = 64 * 1024 * 1024;
+
+    public override bool CanRead => true;
+
+    public override bool CanWrite => true;
+
     protected override async ValueTask<JsonRpcMessage?> ReadCoreAsync(CancellationToken cancellationToken)
     {
         while (true)
         {
+            var buffer = new ArrayBufferWriter<byte>(4096);
+            ValueWebSocketReceiveResult result;
+            do
+            {
+                result = await webSocket.ReceiveAsync(buffer.GetMemory(4096), cancellationToken);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return null;
+                }
+
+                buffer.Advance(result.Count);
+                if (buffer.WrittenCount > MaxMessageBytes)
+                {
+                    await webSocket.CloseAsync(WebSocketCloseStatus.MessageTooBig, "message too big", cancellationToken);
+                    return null;
+                }
+            }
+            while (!result.EndOfMessage);
+
             try
             {
-                return await base.ReadCoreAsync(cancellationToken);
+                return Formatter.Deserialize(new ReadOnlySequence<byte>(buffer.WrittenMemory));
             }
             catch (Exception ex) when (ParseErrors.IsMalformed(ex))
             {
@@ -62,4 +92,13 @@ internal sealed class LspWebSocketMessageHandler(System.Net.WebSockets.WebSocket
             }
         }
     }
+
+    protected override async ValueTask WriteCoreAsync(JsonRpcMessage content, CancellationToken cancellationToken)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        Formatter.Serialize(buffer, content);
+        await webSocket.SendAsync(buffer.WrittenMemory, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+    }
+
+    protected override ValueTask FlushAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
 }

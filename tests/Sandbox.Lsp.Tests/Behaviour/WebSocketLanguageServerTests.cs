@@ -49,7 +49,9 @@ public sealed class WebSocketLanguageServerTests : LanguageServerBehaviourTests
         await SendAsync(socket, """{"jsonrpc":"2.0","id":3,"method":"workspace/executeCommand","params":{"command":"sandbox.listProblems"}}""", timeout.Token);
         var listed = await ReceiveResponseAsync(socket, timeout.Token);
 
-        Assert.True(initialized.TryGetProperty("result", out _));
+        Assert.True(initialized.TryGetProperty("result", out _), initialized.ToString());
+        Assert.True(parseError.TryGetProperty("error", out _), parseError.ToString());
+        Assert.True(listed.TryGetProperty("result", out _), listed.ToString());
         Assert.Equal(-32700, parseError.GetProperty("error").GetProperty("code").GetInt32());
         Assert.Equal("fizzbuzz", listed.GetProperty("result").GetProperty("problems")[0].GetProperty("id").GetString());
     }
