@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
 using Sandbox.Lsp.Protocol;
 using Sandbox.Remote.Contract;
 using Sandbox.Runner.Languages;
@@ -8,106 +6,55 @@ using LspRange = Sandbox.Lsp.Protocol.Range;
 namespace Sandbox.Lsp.Features.Diagnostics;
 
 /// <summary>
-/// Turns compile output and runtime stderr into diagnostics on the document with the language's catalog patterns
-/// (named groups <c>file</c>, <c>line</c>, <c>column</c>, <c>severity</c>, <c>message</c>). Tools count lines and
-/// columns from 1, LSP from 0. Matches that name another file than the program's source are dropped.
+/// Turns compile output and runtime stderr into LSP diagnostics on the document. The patterns come over the wire with
+/// the language (<see cref="LanguageInfo.Diagnostics"/>), so a remote runner's catalog applies; they are read with the
+/// catalog's own <see cref="DiagnosticParser"/> (a pure function: no runner state), which keeps only locations in the
+/// program's source file. Tools count lines and columns from 1, LSP from 0.
 /// </summary>
 internal static class DiagnosticMatcher
 {
-    private static readonly TimeSpan MatchTimeout = TimeSpan.FromSeconds(1);
-
     public static IReadOnlyList<Diagnostic> Match(LanguageInfo language, string documentFileName, string documentText, string? compileOutput, string? runtimeStderr)
     {
-        var patterns = language.Diagnostics ?? [];
-        var lines = documentText.Split('\n');
-        var seen = new HashSet<(int, int, string)>();
-        var result = new List<Diagnostic>();
-        foreach (var pattern in patterns)
+        if (language.Diagnostics is not { Count: > 0 } patterns)
         {
-            var output = pattern.Origin == DiagnosticOrigin.Compile ? compileOutput : runtimeStderr;
-            if (string.IsNullOrEmpty(output))
-            {
-                continue;
-            }
-
-            Regex regex;
-            try
-            {
-                regex = new Regex(pattern.Regex, RegexOptions.None, MatchTimeout);
-            }
-            catch (ArgumentException)
-            {
-                continue;
-            }
-
-            try
-            {
-                foreach (Match match in regex.Matches(output))
-                {
-                    if (ToDiagnostic(match, pattern, language.SourceFile, documentFileName, lines) is { } diagnostic
-                        && seen.Add((diagnostic.Range.Start.Line, diagnostic.Range.Start.Character, diagnostic.Message)))
-                    {
-                        result.Add(diagnostic);
-                    }
-                }
-            }
-            catch (RegexMatchTimeoutException)
-            {
-                // A pathological output against one pattern must not stop the others.
-            }
+            return [];
         }
 
-        return result;
-    }
-
-    private static Diagnostic? ToDiagnostic(Match match, DiagnosticPattern pattern, string? sourceFile, string documentFileName, string[] lines)
-    {
-        var file = match.Groups["file"];
-        if (file.Success && !IsOurFile(file.Value, sourceFile, documentFileName))
+        var definition = new LanguageDefinition
         {
-            return null;
-        }
-
-        if (!int.TryParse(match.Groups["line"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var toolLine) || toolLine < 1)
-        {
-            return null;
-        }
-
-        var line = Math.Min(toolLine - 1, Math.Max(lines.Length - 1, 0));
-        var text = lines.Length > 0 ? lines[line].TrimEnd('\r') : "";
-        int start;
-        if (int.TryParse(match.Groups["column"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var toolColumn) && toolColumn >= 1)
-        {
-            start = Math.Min(toolColumn - 1, text.Length);
-        }
-        else
-        {
-            start = text.Length - text.TrimStart().Length;
-        }
-
-        var end = Math.Max(text.Length, start + 1);
-        var severity = match.Groups["severity"] is { Success: true } s ? ParseSeverity(s.Value) ?? pattern.Severity : pattern.Severity;
-        var message = match.Groups["message"] is { Success: true } m ? m.Value.Trim() : match.Value.Trim();
-        return new Diagnostic(new LspRange(new Position(line, start), new Position(line, end)), severity, message.Length == 0 ? match.Value.Trim() : message);
-    }
-
-    private static bool IsOurFile(string path, string? sourceFile, string documentFileName)
-    {
-        var name = path.Trim().Replace('\\', '/');
-        name = name[(name.LastIndexOf('/') + 1)..];
-        return string.Equals(name, sourceFile, StringComparison.Ordinal) || string.Equals(name, documentFileName, StringComparison.Ordinal);
-    }
-
-    private static DiagnosticSeverity? ParseSeverity(string value)
-    {
-        var v = value.Trim().ToLowerInvariant();
-        return v switch
-        {
-            _ when v.Contains("error", StringComparison.Ordinal) || v == "e" => DiagnosticSeverity.Error,
-            _ when v.Contains("warn", StringComparison.Ordinal) || v == "w" => DiagnosticSeverity.Warning,
-            _ when v.Contains("note", StringComparison.Ordinal) || v.Contains("info", StringComparison.Ordinal) => DiagnosticSeverity.Information,
-            _ when v.Contains("hint", StringComparison.Ordinal) => DiagnosticSeverity.Hint,
-            _ => null,
+            Id = language.Id,
+            Name = language.Name,
+            // The runner writes the program to SourceFile; an older host that does not say falls back to the document's name.
+            SourceFile = language.SourceFile ?? documentFileName,
+            Run = [],
+            LineComment = language.LineComment,
+            Hello = "",
+            Diagnostics = patterns,
         };
+        var lines = documentText.Split('\n');
+        var found = new List<SourceDiagnostic>();
+        if (!string.IsNullOrEmpty(compileOutput))
+        {
+            found.AddRange(DiagnosticParser.Parse(definition, compileOutput, DiagnosticOrigin.Compile));
+        }
+
+        if (!string.IsNullOrEmpty(runtimeStderr))
+        {
+            found.AddRange(DiagnosticParser.Parse(definition, runtimeStderr, DiagnosticOrigin.Runtime));
+        }
+
+        return found.Select(d => ToLsp(d, lines)).Distinct().ToList();
+    }
+
+    private static Diagnostic ToLsp(SourceDiagnostic diagnostic, string[] lines)
+    {
+        var line = Math.Clamp(diagnostic.Line - 1, 0, Math.Max(lines.Length - 1, 0));
+        var text = lines.Length > 0 ? lines[line].TrimEnd('\r') : "";
+        // Without a column the whole line is marked, from its first non-blank character.
+        var start = diagnostic.Column is { } column
+            ? Math.Clamp(column - 1, 0, text.Length)
+            : text.Length - text.TrimStart().Length;
+        var end = Math.Max(text.Length, start + 1);
+        return new Diagnostic(new LspRange(new Position(line, start), new Position(line, end)), diagnostic.Severity, diagnostic.Message);
     }
 }
