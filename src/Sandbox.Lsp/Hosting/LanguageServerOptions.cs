@@ -24,8 +24,11 @@ public sealed class LanguageServerOptions
     /// <summary>Lowest level forwarded to the client as <c>window/logMessage</c> until the client sets <c>trace</c>. Default: Information.</summary>
     public LogLevel ClientLogLevel { get; set; } = LogLevel.Information;
 
-    /// <summary>How long making a runner connection may take before the user is told it is down. Default: 15 s.</summary>
+    /// <summary>How long connecting to a runner host may take before the user is told it is down. Default: 15 s.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long starting the embedded runner may take (the first start provisions its containers). Default: 5 min.</summary>
+    public TimeSpan EmbeddedStartTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>How long to wait for the client to answer <c>window/workDoneProgress/create</c>. Default: 5 s.</summary>
     public TimeSpan ProgressCreateTimeout { get; set; } = TimeSpan.FromSeconds(5);
@@ -39,6 +42,11 @@ public sealed class LanguageServerOptions
         if (ConnectTimeout <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(ConnectTimeout), ConnectTimeout, "must be positive");
+        }
+
+        if (EmbeddedStartTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(EmbeddedStartTimeout), EmbeddedStartTimeout, "must be positive");
         }
 
         if (ProgressCreateTimeout <= TimeSpan.Zero)

@@ -40,7 +40,7 @@ public sealed class LanguageServerSession : IAsyncDisposable
             Client = client,
             Logger = logger,
             Options = options,
-            Runner = new RunnerConnection(runnerFactory, options.DefaultRunner, options.ConnectTimeout, logger),
+            Runner = new RunnerConnection(runnerFactory, options.DefaultRunner, options, logger),
         };
         target = new LanguageServerTarget(context, this);
         rpc.AddLocalRpcTarget(target, new JsonRpcTargetOptions { NotifyClientOfEvents = false, AllowNonPublicInvocation = false });

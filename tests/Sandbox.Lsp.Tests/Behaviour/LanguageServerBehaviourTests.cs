@@ -175,6 +175,10 @@ public abstract class LanguageServerBehaviourTests : IAsyncLifetime
         Assert.Equal(0, result.GetProperty("exitCode").GetInt32());
         Assert.Equal("one\ntwo\n", result.GetProperty("stdout").GetString());
         Assert.Equal(31, result.GetProperty("wallTimeMs").GetInt64());
+        // The shape of `sandbox run --json`: every key, null where there is no value.
+        Assert.Equal(JsonValueKind.Null, result.GetProperty("signal").ValueKind);
+        Assert.Equal(JsonValueKind.Null, result.GetProperty("compileOutput").ValueKind);
+        Assert.False(result.GetProperty("outputTruncated").GetBoolean());
     }
 
     [Fact]
@@ -476,7 +480,7 @@ public abstract class LanguageServerBehaviourTests : IAsyncLifetime
     public async Task RunnerThatHangs_IsReportedAfterTheConnectTimeout()
     {
         FactoryBehaviour = _ => new TaskCompletionSource<ISandboxRpc>().Task;
-        await StartAsync(o => o.ConnectTimeout = TimeSpan.FromMilliseconds(300));
+        await StartAsync(o => o.EmbeddedStartTimeout = TimeSpan.FromMilliseconds(300));
         await Client.InitializeAsync();
 
         var shown = await Client.WaitForAsync(LspMethods.ShowMessage);

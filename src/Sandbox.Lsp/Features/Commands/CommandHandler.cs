@@ -27,8 +27,8 @@ internal sealed class CommandHandler(SessionContext session)
         {
             return request.Command switch
             {
-                SandboxCommands.Run => await RunAsync(args, request.WorkDoneToken, cancellationToken),
-                SandboxCommands.Check => await CheckAsync(args, request.WorkDoneToken, cancellationToken),
+                SandboxCommands.Run => RunCommandResult.From(await RunAsync(args, request.WorkDoneToken, cancellationToken)),
+                SandboxCommands.Check => CheckCommandResult.From(await CheckAsync(args, request.WorkDoneToken, cancellationToken)),
                 SandboxCommands.Stop => await StopAsync(args, cancellationToken),
                 SandboxCommands.ListProblems => await session.Runner.CallAsync((r, ct) => r.ProblemsAsync(ct), cancellationToken),
                 SandboxCommands.ListLanguages => new LanguagesResult(await session.Runner.GetLanguagesAsync(cancellationToken)),

@@ -15,7 +15,7 @@ internal sealed class RunnerUnavailableException(string message, Exception? inne
 /// A session's connection to its runner: made lazily through the <see cref="SandboxRpcFactory"/>, remade when the
 /// endpoint changes or after the connection broke, with the language list cached per connection.
 /// </summary>
-internal sealed class RunnerConnection(SandboxRpcFactory factory, RunnerEndpoint endpoint, TimeSpan connectTimeout, ILogger logger) : IAsyncDisposable
+internal sealed class RunnerConnection(SandboxRpcFactory factory, RunnerEndpoint endpoint, LanguageServerOptions options, ILogger logger) : IAsyncDisposable
 {
     private readonly SemaphoreSlim gate = new(1, 1);
     private ISandboxRpc? rpc;
@@ -35,6 +35,7 @@ internal sealed class RunnerConnection(SandboxRpcFactory factory, RunnerEndpoint
                 return rpc;
             }
 
+            var connectTimeout = Endpoint.Url is null ? options.EmbeddedStartTimeout : options.ConnectTimeout;
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(connectTimeout);
             try
