@@ -57,8 +57,9 @@ internal sealed class LanguageServerTarget(SessionContext session, LanguageServe
             new ServerInfo("sandbox", session.Options.Version));
     }
 
+    // Params-less methods accept (and ignore) whatever params a client sends: some send {} or [null].
     [JsonRpcMethod(LspMethods.Initialized)]
-    public void Initialized()
+    public void Initialized(JsonElement? ignored = null)
     {
         if (state != LifecycleState.Initialized)
         {
@@ -70,7 +71,7 @@ internal sealed class LanguageServerTarget(SessionContext session, LanguageServe
     }
 
     [JsonRpcMethod(LspMethods.Shutdown)]
-    public async Task<object?> ShutdownAsync()
+    public async Task<object?> ShutdownAsync(JsonElement? ignored = null)
     {
         RequireInitialized();
         state = LifecycleState.ShutDown;
@@ -79,7 +80,7 @@ internal sealed class LanguageServerTarget(SessionContext session, LanguageServe
     }
 
     [JsonRpcMethod(LspMethods.Exit)]
-    public void Exit() => owner.RequestExit(ShutdownReceived ? 0 : 1);
+    public void Exit(JsonElement? ignored = null) => owner.RequestExit(ShutdownReceived ? 0 : 1);
 
     [JsonRpcMethod(LspMethods.SetTrace, UseSingleObjectParameterDeserialization = true)]
     public void SetTrace(JsonElement parameters)

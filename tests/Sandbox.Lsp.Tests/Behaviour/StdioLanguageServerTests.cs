@@ -27,6 +27,17 @@ public sealed class StdioLanguageServerTests : LanguageServerBehaviourTests
     }
 
     [Fact]
+    public async Task Exit_WithNullParamsArray_IsStillExit()
+    {
+        await StartInitializedAsync();
+
+        await Client.RequestAsync(LspMethods.Shutdown, null);
+        await Client.Rpc.NotifyAsync(LspMethods.Exit, [null]).WaitAsync(Timeout);
+
+        Assert.Equal(0, await ExitCode!.WaitAsync(Timeout));
+    }
+
+    [Fact]
     public async Task Exit_WithoutShutdown_EndsWithCodeOne()
     {
         await StartInitializedAsync();

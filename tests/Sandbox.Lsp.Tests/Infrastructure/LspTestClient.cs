@@ -11,12 +11,14 @@ internal sealed record ServerMessage(string Method, JsonElement Params);
 internal sealed class LspTestClient : IAsyncDisposable
 {
     private readonly List<ServerMessage> received = [];
+    private readonly Microsoft.VisualStudio.Threading.NonConcurrentSynchronizationContext dispatch = new(sticky: false);
     private TaskCompletionSource changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public LspTestClient(IJsonRpcMessageHandler handler, CancellationToken timeout)
     {
         Timeout = timeout;
-        Rpc = new JsonRpc(handler);
+        // Notifications are handled in arrival order on this context; SettleAsync waits behind them.
+        Rpc = new JsonRpc(handler) { SynchronizationContext = dispatch };
         var target = new ClientTarget(this);
         Rpc.AddLocalRpcTarget(target);
         Rpc.StartListening();
@@ -45,8 +47,29 @@ internal sealed class LspTestClient : IAsyncDisposable
     public Task<JsonElement> InitializeAsync(object? initializationOptions = null, bool workDoneProgress = false)
         => InitializeCoreAsync(initializationOptions, workDoneProgress);
 
+    /// <summary>
+    /// Sends a request; when it returns, every notification the server sent before the response has been recorded
+    /// (the server puts them on the wire first; the client may dispatch them after the response completes).
+    /// </summary>
     public async Task<JsonElement> RequestAsync(string method, object? parameters, CancellationToken? cancellationToken = null)
-        => await Rpc.InvokeWithParameterObjectAsync<JsonElement>(method, parameters, cancellationToken ?? Timeout).WaitAsync(Timeout);
+    {
+        try
+        {
+            return await Rpc.InvokeWithParameterObjectAsync<JsonElement>(method, parameters, cancellationToken ?? Timeout).WaitAsync(Timeout);
+        }
+        finally
+        {
+            await SettleAsync();
+        }
+    }
+
+    /// <summary>Waits until every message dispatched so far has been handled.</summary>
+    public Task SettleAsync()
+    {
+        var settled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        dispatch.Post(_ => settled.TrySetResult(), null);
+        return settled.Task.WaitAsync(Timeout);
+    }
 
     public Task NotifyAsync(string method, object? parameters) => Rpc.NotifyWithParameterObjectAsync(method, parameters).WaitAsync(Timeout);
 

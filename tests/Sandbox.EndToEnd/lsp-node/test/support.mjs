@@ -82,7 +82,7 @@ export class RecordingClient {
   }
 
   notify(method, params) {
-    return this.connection.sendNotification(method, params);
+    return params === undefined ? this.connection.sendNotification(method) : this.connection.sendNotification(method, params);
   }
 
   async initialize() {
