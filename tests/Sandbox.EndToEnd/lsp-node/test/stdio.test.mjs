@@ -5,7 +5,7 @@ import { StreamMessageReader, StreamMessageWriter, createProtocolConnection, Can
 import {
   startServer, RecordingClient, scratchFiles, within, STEP_TIMEOUT_MS,
   runShowsOutputResultAndDiagnostics, checkStreamsTestResultsAndVerdict, wrongCheckGivesWrongAnswer, cancelKillsAnInfiniteLoop,
-} from './support.mjs';
+} from '../lib/support.mjs';
 
 /** Parses bytes strictly as LSP frames; throws on anything else. */
 function parseFrames(bytes) {

@@ -7,7 +7,7 @@ import { createProtocolConnection, CancellationTokenSource } from 'vscode-langua
 import {
   startServer, RecordingClient, scratchFiles, within, STEP_TIMEOUT_MS,
   runShowsOutputResultAndDiagnostics, checkStreamsTestResultsAndVerdict, wrongCheckGivesWrongAnswer, cancelKillsAnInfiniteLoop,
-} from './support.mjs';
+} from '../lib/support.mjs';
 
 async function connect(url) {
   const webSocket = new WebSocket(url);
