@@ -549,6 +549,22 @@ public abstract class LanguageServerBehaviourTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CommandWithoutArguments_TargetsTheLastTouchedDocument_AndShowResultReportsIt()
+    {
+        await StartInitializedAsync(new { showResult = true });
+        await Client.OpenAsync("file:///p/other.py", "python", "print(2)\n");
+        await Client.OpenAsync(PyUri, "python", "print(1)\n");
+
+        var result = await Client.RequestAsync(LspMethods.ExecuteCommand, new { command = SandboxCommands.Run });
+
+        Assert.Equal("ok", result.GetProperty("verdict").GetString());
+        Assert.Equal("print(1)\n", Fake.Runs.Single().Source);
+        var shown = await Client.WaitForAsync(LspMethods.ShowMessage);
+        Assert.Equal(3, shown.GetProperty("type").GetInt32());
+        Assert.Contains("solution.py: ok", shown.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Shutdown_ThenRequests_AreRefused()
     {
         await StartInitializedAsync();

@@ -28,6 +28,15 @@ public sealed class SandboxSettingsTests
     }
 
     [Fact]
+    public void Parse_AcceptsVsCodesRunnerUrlShape()
+    {
+        var settings = Parse("""{ "sandbox": { "runner": { "url": "wss://r/rpc" }, "showResult": true } }""");
+
+        Assert.Equal("wss://r/rpc", settings.RunnerUrl);
+        Assert.True(settings.ShowResult);
+    }
+
+    [Fact]
     public void Parse_WrongType_Throws()
     {
         Assert.ThrowsAny<JsonException>(() => Parse("""{ "sandbox": { "limits": "fast" } }"""));

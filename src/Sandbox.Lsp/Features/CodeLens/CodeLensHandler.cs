@@ -23,6 +23,7 @@ internal sealed class CodeLensHandler(SessionContext session)
             return [];
         }
 
+        session.Documents.Touch(document.Uri);
         var firstLine = new LspRange(new Position(0, 0), new Position(0, 0));
         var lenses = new List<LspCodeLens>
         {

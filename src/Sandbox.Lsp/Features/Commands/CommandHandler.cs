@@ -80,6 +80,13 @@ internal sealed class CommandHandler(SessionContext session)
             var diagnostics = DiagnosticMatcher.Match(language, document.FileName, document.Text, result.CompileOutput, result.Stderr);
             session.PublishDiagnostics(document.Uri, session.Documents.Get(document.Uri)?.Version, diagnostics);
             progress?.End($"{Kebab(result.Verdict)} in {result.WallTimeMs} ms");
+            if (session.Settings.ShowResult)
+            {
+                var printed = (result.Stdout + result.Stderr).Trim();
+                session.ShowMessage(result.Verdict == RunVerdict.Ok ? MessageType.Info : MessageType.Warning,
+                    $"Sandbox: {document.FileName}: {Kebab(result.Verdict)} (exit {result.ExitCode?.ToString() ?? "-"}, {result.WallTimeMs} ms)" +
+                    (printed.Length == 0 ? "" : $": {(printed.Length > 400 ? printed[..400] + "…" : printed)}"));
+            }
 
             // Output, diagnostics and the end of progress reach the client before the result does.
             await session.Client.FlushAsync(cancellationToken);
@@ -131,6 +138,11 @@ internal sealed class CommandHandler(SessionContext session)
             var diagnostics = DiagnosticMatcher.Match(language, document.FileName, document.Text, result.CompileOutput, runtimeStderr: null);
             session.PublishDiagnostics(document.Uri, session.Documents.Get(document.Uri)?.Version, diagnostics);
             progress?.End($"{Kebab(result.Verdict)}: {result.Passed}/{result.Total} passed");
+            if (session.Settings.ShowResult)
+            {
+                session.ShowMessage(result.Verdict == TestVerdict.Accepted ? MessageType.Info : MessageType.Warning,
+                    $"Sandbox: {document.FileName} against {problem}: {Kebab(result.Verdict)}, {result.Passed}/{result.Total} tests passed");
+            }
             await session.Client.FlushAsync(cancellationToken);
             session.Logger.LogInformation("check {RunId}: {Verdict}, {Passed}/{Total}", run.RunId, result.Verdict, result.Passed, result.Total);
             return result;
@@ -143,7 +155,8 @@ internal sealed class CommandHandler(SessionContext session)
 
     private async Task<CancelResult> StopAsync(SandboxCommandArguments args, CancellationToken cancellationToken)
     {
-        var uri = args.Uri ?? throw Error(LspErrorCode.InvalidParams, "sandbox.stop needs { \"uri\" } of the document whose run to stop");
+        var uri = args.Uri ?? session.Documents.LastTouchedUri
+            ?? throw Error(LspErrorCode.InvalidParams, "sandbox.stop needs { \"uri\" } of the document whose run to stop");
         if (session.Runs.Find(uri) is not { } run)
         {
             return new CancelResult(false);
@@ -167,7 +180,8 @@ internal sealed class CommandHandler(SessionContext session)
     private async Task<ProblemInfo> ProblemAsync(SandboxCommandArguments args, CancellationToken cancellationToken)
     {
         var problem = args.Problem;
-        if (problem is null && args.Uri is not null && await session.Documents.GetOrReadAsync(args.Uri, cancellationToken) is { } document)
+        var uri = args.Uri ?? session.Documents.LastTouchedUri;
+        if (problem is null && uri is not null && await session.Documents.GetOrReadAsync(uri, cancellationToken) is { } document)
         {
             var language = await RequireLanguageAsync(document, args.Language, cancellationToken);
             problem = LanguageResolver.FindProblemDeclaration(document.Text, language.LineComment)?.Problem;
@@ -230,7 +244,8 @@ internal sealed class CommandHandler(SessionContext session)
 
     private async Task<OpenDocument> RequireDocumentAsync(SandboxCommandArguments args, CancellationToken cancellationToken)
     {
-        var uri = args.Uri ?? throw Error(LspErrorCode.InvalidParams, "the command needs one argument object with \"uri\" of an open document");
+        var uri = args.Uri ?? session.Documents.LastTouchedUri
+            ?? throw Error(LspErrorCode.InvalidParams, "the command needs one argument object with \"uri\" of an open document");
         return await session.Documents.GetOrReadAsync(uri, cancellationToken)
                ?? throw Error(LspErrorCode.UnknownDocument, $"{uri} is not open in this session (send textDocument/didOpen first)");
     }

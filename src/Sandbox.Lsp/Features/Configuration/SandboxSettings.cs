@@ -17,13 +17,15 @@ namespace Sandbox.Lsp.Features.Configuration;
 /// <param name="Limits">Limits for runs and checks (may only lower the runner's maximum).</param>
 /// <param name="StdinFile">File whose content is the stdin of <c>sandbox.run</c> when the command gives none; relative to the workspace root.</param>
 /// <param name="Trace">Lowest log level sent to the client as <c>window/logMessage</c>.</param>
+/// <param name="ShowResult">Also report each run's and check's outcome with <c>window/showMessage</c> (for editors without a Sandbox extension).</param>
 internal sealed record SandboxSettings(
     string? RunnerUrl = null,
     string? TokenFile = null,
     string? Token = null,
     LimitOverrides? Limits = null,
     string? StdinFile = null,
-    LogLevel? Trace = null)
+    LogLevel? Trace = null,
+    bool ShowResult = false)
 {
     /// <summary>Reads settings; throws <see cref="JsonException"/> when a value has the wrong type.</summary>
     public static SandboxSettings Parse(JsonElement? element)
@@ -49,12 +51,13 @@ internal sealed record SandboxSettings(
         };
 
         return new SandboxSettings(
-            Blank(dto.RunnerUrl),
-            Blank(dto.TokenFile),
+            Blank(dto.RunnerUrl) ?? Blank(dto.Runner?.Url),
+            Blank(dto.TokenFile) ?? Blank(dto.Runner?.TokenFile),
             Blank(dto.Token),
             dto.Limits,
             Blank(dto.StdinFile),
-            trace);
+            trace,
+            dto.ShowResult ?? false);
     }
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
@@ -80,5 +83,10 @@ internal sealed record SandboxSettings(
         string? Token = null,
         LimitOverrides? Limits = null,
         string? StdinFile = null,
-        JsonElement? Trace = null);
+        JsonElement? Trace = null,
+        bool? ShowResult = null,
+        RunnerDto? Runner = null);
+
+    // VS Code's settings shape: "sandbox.runner.url".
+    private sealed record RunnerDto(string? Url = null, string? TokenFile = null);
 }

@@ -14,7 +14,25 @@ internal sealed class DocumentStore
 {
     private readonly ConcurrentDictionary<string, OpenDocument> documents = new(StringComparer.Ordinal);
 
-    public void Open(string uri, string? languageId, int version, string text) => documents[uri] = new OpenDocument(uri, languageId, version, text);
+    /// <summary>
+    /// The document the user worked on last (opened, changed, saved or asked lenses for): the target of a command sent
+    /// without arguments, as Helix's <c>:lsp-workspace-command</c> and Emacs's eglot send them.
+    /// </summary>
+    public string? LastTouchedUri { get; private set; }
+
+    public void Touch(string uri)
+    {
+        if (documents.ContainsKey(uri))
+        {
+            LastTouchedUri = uri;
+        }
+    }
+
+    public void Open(string uri, string? languageId, int version, string text)
+    {
+        documents[uri] = new OpenDocument(uri, languageId, version, text);
+        LastTouchedUri = uri;
+    }
 
     /// <summary>Replaces the text; returns false when the document is not open.</summary>
     public bool Change(string uri, int? version, string text)
@@ -25,10 +43,18 @@ internal sealed class DocumentStore
         }
 
         documents[uri] = current with { Version = version ?? current.Version + 1, Text = text };
+        LastTouchedUri = uri;
         return true;
     }
 
-    public void Close(string uri) => documents.TryRemove(uri, out _);
+    public void Close(string uri)
+    {
+        documents.TryRemove(uri, out _);
+        if (LastTouchedUri == uri)
+        {
+            LastTouchedUri = null;
+        }
+    }
 
     public OpenDocument? Get(string uri) => documents.TryGetValue(uri, out var document) ? document : null;
 
