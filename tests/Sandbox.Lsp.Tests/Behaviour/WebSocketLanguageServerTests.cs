@@ -36,6 +36,35 @@ public sealed class WebSocketLanguageServerTests : LanguageServerBehaviourTests
     }
 
     [Fact]
+    public async Task ClosingTheSocket_KillsTheSessionsRuns()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var fake = new FakeSandboxRpc();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var runnerSawCancellation = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        fake.OnRun = async (_, _, ct) =>
+        {
+            using var registration = ct.Register(() => runnerSawCancellation.TrySetResult());
+            return await FakeSandboxRpc.RunUntilCancelled(started, ct);
+        };
+        using var host = await WebSocketServer.StartHostAsync((_, _) => Task.FromResult<ISandboxRpc>(fake), null, timeout.Token);
+        var socket = await WebSocketServer.ConnectAsync(host, timeout.Token);
+        var client = new LspTestClient(new WebSocketMessageHandler(socket, LspJson.CreateFormatter()), timeout.Token);
+        await client.InitializeAsync();
+        await client.OpenAsync(PyUri, "python", "while True: pass\n");
+        var run = client.ExecuteAsync(SandboxCommands.Run, new { uri = PyUri });
+        await started.Task.WaitAsync(timeout.Token);
+
+        // The editor goes away without a goodbye.
+        socket.Abort();
+        await client.DisposeAsync();
+
+        await runnerSawCancellation.Task.WaitAsync(timeout.Token);
+        Assert.Equal(fake.Runs.Single().RunId, await fake.FirstCancel.Task.WaitAsync(timeout.Token));
+        await Assert.ThrowsAnyAsync<Exception>(() => run);
+    }
+
+    [Fact]
     public async Task MalformedMessage_IsAnsweredWithParseError_AndTheServerKeepsServing()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
