@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Sandbox.Cli.Commands;
+using Sandbox.Cli.Composition;
 
 var root = new RootCommand("Sandbox: run untrusted code in a locked-down LXC container and bring the result into your editor")
 {
@@ -7,6 +8,7 @@ var root = new RootCommand("Sandbox: run untrusted code in a locked-down LXC con
     LanguagesCommand.Create(),
     CheckCommand.Create(),
     ProblemsCommand.Create(),
+    LspCommand.Create(LspRunnerFactory.CreateAsync),
 };
 
 var parse = root.Parse(args);

@@ -1,5 +1,6 @@
 using Sandbox.Runner.Execution;
 using Sandbox.Runner.Judging;
+using Sandbox.Runner.Languages;
 
 namespace Sandbox.Remote.Contract;
 
@@ -89,6 +90,15 @@ public sealed record CancelResult(bool Cancelled);
 public sealed record ProblemParams(string Id);
 
 /// <summary>A language as front ends see it.</summary>
+/// <param name="Id">Stable id (<c>python</c>, <c>cpp</c>, ...).</param>
+/// <param name="Name">Human name with version.</param>
+/// <param name="Aliases">Other accepted names for <paramref name="Id"/>.</param>
+/// <param name="Extensions">File extensions with the dot (<c>.py</c>).</param>
+/// <param name="LspLanguageIds">LSP <c>languageId</c>s that map to this language.</param>
+/// <param name="LineComment">Line comment prefix, used to find a <c>sandbox: problem=ID</c> declaration.</param>
+/// <param name="Starter">Starter code for a new file.</param>
+/// <param name="SourceFile">File name the source is written to in the sandbox (e.g. <c>main.py</c>); diagnostics that name another file are not the user's.</param>
+/// <param name="Diagnostics">The catalog's patterns that turn compile output and stack traces into diagnostics (the language server matches them itself).</param>
 public sealed record LanguageInfo(
     string Id,
     string Name,
@@ -96,7 +106,9 @@ public sealed record LanguageInfo(
     IReadOnlyList<string> Extensions,
     IReadOnlyList<string> LspLanguageIds,
     string LineComment,
-    string? Starter);
+    string? Starter,
+    string? SourceFile = null,
+    IReadOnlyList<DiagnosticPattern>? Diagnostics = null);
 
 /// <summary>Response of <see cref="ISandboxRpc.LanguagesAsync"/>.</summary>
 public sealed record LanguagesResult(IReadOnlyList<LanguageInfo> Languages);

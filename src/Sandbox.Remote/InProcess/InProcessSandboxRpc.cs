@@ -74,7 +74,7 @@ public sealed class InProcessSandboxRpc : ISandboxRpc
     public Task<LanguagesResult> LanguagesAsync(CancellationToken cancellationToken)
     {
         var languages = catalog.Available
-            .Select(l => new LanguageInfo(l.Id, l.Name, l.Aliases, l.Extensions, l.LspLanguageIds, l.LineComment, l.Starter))
+            .Select(l => new LanguageInfo(l.Id, l.Name, l.Aliases, l.Extensions, l.LspLanguageIds, l.LineComment, l.Starter, l.SourceFile, l.Diagnostics))
             .ToList();
         return Task.FromResult(new LanguagesResult(languages));
     }

@@ -1,0 +1,192 @@
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using Microsoft.Extensions.Logging;
+using Sandbox.Lsp.Hosting;
+using Sandbox.Remote.Contract;
+using Sandbox.Runner.Execution;
+using StreamJsonRpc;
+
+namespace Sandbox.Lsp.Features.Configuration;
+
+/// <summary>The runner cannot be reached or cannot run code here; the message says what to fix.</summary>
+internal sealed class RunnerUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// A session's connection to its runner: made lazily through the <see cref="SandboxRpcFactory"/>, remade when the
+/// endpoint changes or after the connection broke, with the language list cached per connection.
+/// </summary>
+internal sealed class RunnerConnection(SandboxRpcFactory factory, RunnerEndpoint endpoint, LanguageServerOptions options, ILogger logger) : IAsyncDisposable
+{
+    private readonly SemaphoreSlim gate = new(1, 1);
+    private ISandboxRpc? rpc;
+    private IReadOnlyList<LanguageInfo>? languages;
+
+    /// <summary>The endpoint in use.</summary>
+    public RunnerEndpoint Endpoint { get; private set; } = endpoint;
+
+    /// <summary>Connects (if not connected) and returns the runner.</summary>
+    public async Task<ISandboxRpc> GetAsync(CancellationToken cancellationToken)
+    {
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (rpc is not null)
+            {
+                return rpc;
+            }
+
+            var connectTimeout = Endpoint.Url is null ? options.EmbeddedStartTimeout : options.ConnectTimeout;
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(connectTimeout);
+            try
+            {
+                logger.LogInformation("connecting to {Runner}", Describe(Endpoint));
+                // WaitAsync: a factory that ignores its token must not hang the session.
+                rpc = await factory(Endpoint, timeout.Token).WaitAsync(timeout.Token);
+                return rpc;
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw Unavailable(new TimeoutException($"no connection within {connectTimeout.TotalSeconds:0} s"));
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                throw Unavailable(ex);
+            }
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>The runner's languages, fetched once per connection.</summary>
+    public async Task<IReadOnlyList<LanguageInfo>> GetLanguagesAsync(CancellationToken cancellationToken)
+    {
+        if (languages is { } cached)
+        {
+            return cached;
+        }
+
+        var result = await CallAsync((r, ct) => r.LanguagesAsync(ct), cancellationToken);
+        languages = result.Languages;
+        return languages;
+    }
+
+    /// <summary>
+    /// Calls the runner, turning connection failures into <see cref="RunnerUnavailableException"/> (and dropping the
+    /// broken connection so the next call reconnects).
+    /// </summary>
+    public async Task<T> CallAsync<T>(Func<ISandboxRpc, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    {
+        var runner = await GetAsync(cancellationToken);
+        try
+        {
+            return await call(runner, cancellationToken);
+        }
+        catch (Exception ex) when (IsConnectionFailure(ex))
+        {
+            await ResetAsync(runner);
+            throw Unavailable(ex);
+        }
+    }
+
+    /// <summary>Switches to another endpoint; returns false when it is the same one.</summary>
+    public async Task<bool> ReconfigureAsync(RunnerEndpoint newEndpoint, CancellationToken cancellationToken)
+    {
+        await gate.WaitAsync(cancellationToken);
+        ISandboxRpc? old;
+        try
+        {
+            if (newEndpoint == Endpoint)
+            {
+                return false;
+            }
+
+            logger.LogInformation("runner changed from {Old} to {New}", Describe(Endpoint), Describe(newEndpoint));
+            Endpoint = newEndpoint;
+            old = rpc;
+            rpc = null;
+            languages = null;
+        }
+        finally
+        {
+            gate.Release();
+        }
+
+        await DisposeRunnerAsync(old);
+        return true;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        var old = rpc;
+        rpc = null;
+        await DisposeRunnerAsync(old);
+        gate.Dispose();
+    }
+
+    /// <summary>Exceptions that mean the runner is unreachable or unusable, as opposed to a refused request.</summary>
+    public static bool IsConnectionFailure(Exception ex) => ex is ConnectionLostException or WebSocketException or HttpRequestException
+        or SocketException or IOException or TimeoutException or SandboxUnavailableException or ObjectDisposedException
+        or RunnerUnavailableException;
+
+    private async Task ResetAsync(ISandboxRpc broken)
+    {
+        await gate.WaitAsync();
+        try
+        {
+            if (!ReferenceEquals(rpc, broken))
+            {
+                return;
+            }
+
+            rpc = null;
+            languages = null;
+        }
+        finally
+        {
+            gate.Release();
+        }
+
+        await DisposeRunnerAsync(broken);
+    }
+
+    private RunnerUnavailableException Unavailable(Exception ex)
+    {
+        if (ex is RunnerUnavailableException already)
+        {
+            return already;
+        }
+
+        var message = Endpoint.Url is null
+            ? $"Sandbox: the embedded runner cannot run code here ({ex.Message}). Run the editor on a Linux machine with LXC " +
+              "(see docs/), or set the sandbox.runnerUrl setting (or --runner) to a runner host started with `sandbox host`."
+            : $"Sandbox: cannot reach the runner host at {Endpoint.Url} ({ex.Message}). Start it with `sandbox host`, " +
+              "or fix the sandbox.runnerUrl and sandbox.tokenFile settings (or --runner / --token-file).";
+        logger.LogWarning(ex, "runner unavailable");
+        return new RunnerUnavailableException(message, ex);
+    }
+
+    private async Task DisposeRunnerAsync(ISandboxRpc? runner)
+    {
+        try
+        {
+            switch (runner)
+            {
+                case IAsyncDisposable asyncDisposable:
+                    await asyncDisposable.DisposeAsync();
+                    break;
+                case IDisposable disposable:
+                    disposable.Dispose();
+                    break;
+            }
+        }
+        catch (Exception ex) when (IsConnectionFailure(ex))
+        {
+            logger.LogDebug("closing the old runner connection: {Reason}", ex.Message);
+        }
+    }
+
+    private static string Describe(RunnerEndpoint endpoint) => endpoint.Url ?? "the embedded runner";
+}

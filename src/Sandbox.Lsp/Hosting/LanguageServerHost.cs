@@ -1,0 +1,48 @@
+using System.Net.WebSockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Sandbox.Lsp.Server;
+using Sandbox.Lsp.Transport;
+
+namespace Sandbox.Lsp.Hosting;
+
+/// <summary>Starts language server sessions on either transport; one per client, all with the same handlers.</summary>
+public sealed class LanguageServerHost(SandboxRpcFactory runnerFactory, IOptions<LanguageServerOptions> options, ILoggerFactory loggerFactory)
+{
+    private readonly ILogger logger = loggerFactory.CreateLogger<LanguageServerHost>();
+
+    /// <summary>Serves one client over byte streams (stdio); returns the exit code LSP prescribes (0 after shutdown + exit, else 1).</summary>
+    /// <param name="sendingStream">Frames to the client (stdout).</param>
+    /// <param name="receivingStream">Frames from the client (stdin).</param>
+    /// <param name="cancellationToken">Ends the session.</param>
+    public async Task<int> RunStreamsAsync(Stream sendingStream, Stream receivingStream, CancellationToken cancellationToken)
+    {
+        await using var session = new LanguageServerSession(
+            LspTransport.CreateStreamHandler(sendingStream, receivingStream), runnerFactory, options.Value, loggerFactory);
+        return await session.RunAsync(cancellationToken);
+    }
+
+    /// <summary>Serves one client over an accepted WebSocket until it sends exit or disconnects.</summary>
+    public async Task RunWebSocketAsync(WebSocket webSocket, CancellationToken cancellationToken)
+    {
+        int code;
+        await using (var session = new LanguageServerSession(LspTransport.CreateWebSocketHandler(webSocket), runnerFactory, options.Value, loggerFactory))
+        {
+            code = await session.RunAsync(cancellationToken);
+        }
+
+        logger.LogInformation("WebSocket session ended (exit code {Code})", code);
+        if (webSocket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await webSocket.CloseAsync(WebSocketCloseStatus.NormalClosure, code == 0 ? "exit" : "exit without shutdown", timeout.Token);
+            }
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
+            {
+                logger.LogDebug("closing the WebSocket: {Reason}", ex.Message);
+            }
+        }
+    }
+}

@@ -1,0 +1,130 @@
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Sandbox.Lsp.Hosting;
+using Sandbox.Lsp.Protocol;
+using Sandbox.Lsp.Tests.Infrastructure;
+using Sandbox.Remote.Contract;
+using StreamJsonRpc;
+
+namespace Sandbox.Lsp.Tests.Behaviour;
+
+/// <summary>The behaviour suite over WebSocket (one JSON-RPC message per text message) through TestServer.</summary>
+public sealed class WebSocketLanguageServerTests : LanguageServerBehaviourTests
+{
+    internal override async Task<ServerConnection> StartServerAsync(SandboxRpcFactory factory, Action<LanguageServerOptions>? configure, CancellationToken timeout)
+        => await WebSocketServer.StartAsync(factory, configure, timeout);
+
+    [Fact]
+    public async Task TwoClients_EachHaveTheirOwnSession()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var fake = new FakeSandboxRpc();
+        using var host = await WebSocketServer.StartHostAsync((_, _) => Task.FromResult<ISandboxRpc>(fake), null, timeout.Token);
+        await using var first = new LspTestClient(new WebSocketMessageHandler(await WebSocketServer.ConnectAsync(host, timeout.Token), LspJson.CreateFormatter()), timeout.Token);
+        await using var second = new LspTestClient(new WebSocketMessageHandler(await WebSocketServer.ConnectAsync(host, timeout.Token), LspJson.CreateFormatter()), timeout.Token);
+        await first.InitializeAsync();
+        await second.InitializeAsync();
+
+        await first.OpenAsync(PyUri, "python", "print('first')\n");
+        var notOpenInSecond = await ErrorOfAsync(second.ExecuteAsync(SandboxCommands.Run, new { uri = PyUri }));
+        await first.ExecuteAsync(SandboxCommands.Run, new { uri = PyUri });
+
+        Assert.Equal((int)LspErrorCode.UnknownDocument, notOpenInSecond.Code);
+        Assert.Single(first.Notifications(LspMethods.SandboxOutput));
+        Assert.Empty(second.Notifications(LspMethods.SandboxOutput));
+    }
+
+    [Fact]
+    public async Task ClosingTheSocket_KillsTheSessionsRuns()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var fake = new FakeSandboxRpc();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var runnerSawCancellation = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        fake.OnRun = async (_, _, ct) =>
+        {
+            using var registration = ct.Register(() => runnerSawCancellation.TrySetResult());
+            return await FakeSandboxRpc.RunUntilCancelled(started, ct);
+        };
+        using var host = await WebSocketServer.StartHostAsync((_, _) => Task.FromResult<ISandboxRpc>(fake), null, timeout.Token);
+        var socket = await WebSocketServer.ConnectAsync(host, timeout.Token);
+        var client = new LspTestClient(new WebSocketMessageHandler(socket, LspJson.CreateFormatter()), timeout.Token);
+        await client.InitializeAsync();
+        await client.OpenAsync(PyUri, "python", "while True: pass\n");
+        var run = client.ExecuteAsync(SandboxCommands.Run, new { uri = PyUri });
+        await started.Task.WaitAsync(timeout.Token);
+
+        // The editor goes away without a goodbye.
+        socket.Abort();
+        await client.DisposeAsync();
+
+        await runnerSawCancellation.Task.WaitAsync(timeout.Token);
+        Assert.Equal(fake.Runs.Single().RunId, await fake.FirstCancel.Task.WaitAsync(timeout.Token));
+        await Assert.ThrowsAnyAsync<Exception>(() => run);
+    }
+
+    [Fact]
+    public async Task MalformedMessage_IsAnsweredWithParseError_AndTheServerKeepsServing()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var host = await WebSocketServer.StartHostAsync((_, _) => Task.FromResult<ISandboxRpc>(new FakeSandboxRpc()), null, timeout.Token);
+        using var socket = await WebSocketServer.ConnectAsync(host, timeout.Token);
+
+        await SendAsync(socket, """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"capabilities":{}}}""", timeout.Token);
+        var initialized = await ReceiveResponseAsync(socket, timeout.Token);
+        await SendAsync(socket, """{"jsonrpc":"2.0","id":2,"method":"workspace/exec""", timeout.Token);
+        var parseError = await ReceiveResponseAsync(socket, timeout.Token);
+        await SendAsync(socket, """{"jsonrpc":"2.0","id":3,"method":"workspace/executeCommand","params":{"command":"sandbox.listProblems"}}""", timeout.Token);
+        var listed = await ReceiveResponseAsync(socket, timeout.Token);
+
+        Assert.True(initialized.TryGetProperty("result", out _), initialized.ToString());
+        Assert.True(parseError.TryGetProperty("error", out _), parseError.ToString());
+        Assert.True(listed.TryGetProperty("result", out _), listed.ToString());
+        Assert.Equal(-32700, parseError.GetProperty("error").GetProperty("code").GetInt32());
+        Assert.Equal("fizzbuzz", listed.GetProperty("result").GetProperty("problems")[0].GetProperty("id").GetString());
+    }
+
+    [Fact]
+    public async Task PlainHttpRequest_IsRefusedWithAHint()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var host = await WebSocketServer.StartHostAsync((_, _) => Task.FromResult<ISandboxRpc>(new FakeSandboxRpc()), null, timeout.Token);
+        using var http = Microsoft.AspNetCore.TestHost.HostBuilderTestServerExtensions.GetTestClient(host);
+
+        var response = await http.GetAsync(new Uri("/lsp", UriKind.Relative), timeout.Token);
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("WebSocket", await response.Content.ReadAsStringAsync(timeout.Token), StringComparison.Ordinal);
+    }
+
+    private static Task SendAsync(WebSocket socket, string text, CancellationToken cancellationToken)
+        => socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+
+    private static async Task<JsonElement> ReceiveResponseAsync(WebSocket socket, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var message = await ReceiveAsync(socket, cancellationToken);
+            if (!message.TryGetProperty("method", out _))
+            {
+                return message;
+            }
+        }
+    }
+
+    private static async Task<JsonElement> ReceiveAsync(WebSocket socket, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[64 * 1024];
+        var count = 0;
+        while (true)
+        {
+            var result = await socket.ReceiveAsync(buffer.AsMemory(count), cancellationToken);
+            count += result.Count;
+            if (result.EndOfMessage)
+            {
+                return JsonDocument.Parse(buffer.AsMemory(0, count)).RootElement.Clone();
+            }
+        }
+    }
+}
