@@ -9,6 +9,7 @@ var root = new RootCommand("Sandbox: run untrusted code in a locked-down LXC con
     CheckCommand.Create(),
     ProblemsCommand.Create(),
     LspCommand.Create(LspRunnerFactory.CreateAsync),
+    HostCommand.Create(),
 };
 
 var parse = root.Parse(args);
