@@ -1,0 +1,138 @@
+import * as vscode from 'vscode';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import { ClientCommands, pushSettings, startClient } from './client';
+import { readSettings, toServerSettings } from './config';
+import { SetupNotifier, openSetting } from './notify';
+import { ProblemView } from './problemView';
+import type { OutputParams, ServerSettings, TestResultParams } from './protocol';
+import { ServerNotifications } from './protocol';
+import { SandboxRuns, errorText } from './runs';
+import { SandboxStatusBar } from './statusBar';
+import { SandboxTests } from './testing';
+
+const TOKEN_KEY = 'sandbox.runner.token';
+
+let client: LanguageClient | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const output = vscode.window.createOutputChannel('Sandbox');
+  const status = new SandboxStatusBar();
+  const notifier = new SetupNotifier();
+  const problemView = new ProblemView();
+  let token = await context.secrets.get(TOKEN_KEY);
+  let startProblem: string | undefined;
+
+  const settings = (): ServerSettings =>
+    toServerSettings(readSettings(vscode.workspace.getConfiguration('sandbox')), token);
+
+  const runs: SandboxRuns = new SandboxRuns(
+    {
+      client: () => client,
+      reportNoClient: async () => {
+        await notifier.once('no-server', startProblem ?? 'Sandbox: the language server is not running.', {
+          'Set Server Path': () => openSetting('sandbox.server.path'),
+          'Restart Server': () => restart(),
+        });
+      },
+      reportRequestFailure: async (error) => {
+        const text = errorText(error);
+        const url = vscode.workspace.getConfiguration('sandbox').get<string>('runner.url');
+        const runnerTrouble = /runner|connect|unreachable|refused|token|unauthori[sz]ed|401|403/i.test(text);
+        if (runnerTrouble) {
+          await notifier.once('runner', `Sandbox: the runner${url ? ` at ${url}` : ''} cannot be used: ${text}`, {
+            'Set Runner URL': () => openSetting('sandbox.runner.url'),
+            'Set Runner Token': () => vscode.commands.executeCommand(ClientCommands.setToken),
+          });
+        } else {
+          await notifier.once(`error:${text}`, `Sandbox: ${text}`, { 'Show Output': () => output.show(true) });
+        }
+      },
+    },
+    output,
+    status,
+    new SandboxTests((uri, problemId) => runs.check(uri, problemId).then(() => undefined)),
+    (problem) => problemView.show(problem),
+    context.workspaceState,
+  );
+
+  async function start(): Promise<void> {
+    const config = readSettings(vscode.workspace.getConfiguration('sandbox'));
+    const outcome = await startClient(context, config.serverPath, settings);
+    if ('client' in outcome) {
+      client = outcome.client;
+      startProblem = undefined;
+      client.onNotification(ServerNotifications.output, (params: OutputParams) => runs.onOutput(params));
+      client.onNotification(ServerNotifications.testResult, (params: TestResultParams) => runs.onTestResult(params));
+      return;
+    }
+    startProblem = 'missing' in outcome
+      ? outcome.missing.source === 'setting'
+        ? `Sandbox: the server at "${outcome.missing.tried}" (setting sandbox.server.path) does not exist or is not executable.`
+        : 'Sandbox: the `sandbox` executable was not found on PATH. Install it or set sandbox.server.path.'
+      : `Sandbox: the language server failed to start: ${outcome.failed.message}`;
+    output.appendLine(startProblem);
+    await runs['host'].reportNoClient();
+  }
+
+  async function restart(): Promise<void> {
+    const old = client;
+    client = undefined;
+    await old?.stop().catch(() => undefined);
+    notifier.reset();
+    await start();
+  }
+
+  context.subscriptions.push(
+    output,
+    status,
+    problemView,
+    runs,
+    vscode.commands.registerCommand(ClientCommands.run, (target) => runs.run(target)),
+    vscode.commands.registerCommand(ClientCommands.runWithInput, (target) => runs.runWithInput(target)),
+    vscode.commands.registerCommand(ClientCommands.check, (target) => runs.check(target)),
+    vscode.commands.registerCommand(ClientCommands.stop, (target) => runs.stop(target)),
+    vscode.commands.registerCommand(ClientCommands.showProblem, (target) => runs.showProblem(target)),
+    vscode.commands.registerCommand(ClientCommands.showOutput, () => runs.showOutput()),
+    vscode.commands.registerCommand(ClientCommands.setToken, async () => {
+      const value = await vscode.window.showInputBox({
+        title: 'Sandbox: runner token',
+        prompt: 'The bearer token of the runner host (kept in VS Code secret storage)',
+        password: true,
+        ignoreFocusOut: true,
+      });
+      if (value !== undefined) {
+        await context.secrets.store(TOKEN_KEY, value.trim());
+      }
+    }),
+    vscode.commands.registerCommand(ClientCommands.clearToken, () => context.secrets.delete(TOKEN_KEY)),
+    context.secrets.onDidChange(async (event) => {
+      if (event.key !== TOKEN_KEY) {
+        return;
+      }
+      token = await context.secrets.get(TOKEN_KEY);
+      notifier.reset();
+      if (client) {
+        await pushSettings(client, settings());
+      }
+    }),
+    vscode.workspace.onDidChangeConfiguration(async (event) => {
+      if (!event.affectsConfiguration('sandbox')) {
+        return;
+      }
+      notifier.reset();
+      if (event.affectsConfiguration('sandbox.server.path') || !client) {
+        await restart();
+      } else {
+        await pushSettings(client, settings());
+      }
+    }),
+  );
+
+  await start();
+}
+
+export async function deactivate(): Promise<void> {
+  const old = client;
+  client = undefined;
+  await old?.stop();
+}
