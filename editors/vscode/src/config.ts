@@ -60,6 +60,9 @@ export function toServerSettings(settings: ExtensionSettings, token: string | un
     limits.memoryLimitMb = Math.round(memory);
   }
   const sandbox: ServerSettings['sandbox'] = { runner, limits, trace: traceLevel(settings.trace) };
+  if (runner.url) {
+    sandbox.runnerUrl = runner.url;
+  }
   if (token) {
     sandbox.token = token;
   }

@@ -6,7 +6,7 @@ import { SetupNotifier, openSetting } from './notify';
 import { ProblemView } from './problemView';
 import type { OutputParams, ServerSettings, TestResultParams } from './protocol';
 import { ServerNotifications } from './protocol';
-import { SandboxRuns, errorText } from './runs';
+import { SandboxRuns, errorText, failureKind } from './runs';
 import { SandboxStatusBar } from './statusBar';
 import { SandboxTests } from './testing';
 
@@ -37,8 +37,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       reportRequestFailure: async (error) => {
         const text = errorText(error);
         const url = vscode.workspace.getConfiguration('sandbox').get<string>('runner.url');
-        const runnerTrouble = /runner|connect|unreachable|refused|token|unauthori[sz]ed|401|403/i.test(text);
-        if (runnerTrouble) {
+        const kind = failureKind(error);
+        if (kind === 'cancelled') {
+          return;
+        }
+        if (kind === 'runner') {
           await notifier.once('runner', `Sandbox: the runner${url ? ` at ${url}` : ''} cannot be used: ${text}`, {
             'Set Runner URL': () => openSetting('sandbox.runner.url'),
             'Set Runner Token': () => vscode.commands.executeCommand(ClientCommands.setToken),

@@ -1,6 +1,7 @@
 // The Sandbox language server's custom protocol, as the extension sees it.
 //
-// Keep in sync with src/Sandbox.Lsp/ (the command handlers and notification records) and with
+// Keep in sync with src/Sandbox.Lsp/Protocol/LspMethods.cs (command and notification names, argument and
+// notification records, error codes), src/Sandbox.Lsp/Features/Configuration/SandboxSettings.cs (settings) and
 // ARCHITECTURE.md "The language server". Result shapes are the `sandbox run --json` / `sandbox check --json`
 // objects; records are camelCase JSON and verdicts kebab-case strings.
 
@@ -149,11 +150,14 @@ export interface TestResultParams {
 
 /**
  * The `settings` of `workspace/didChangeConfiguration` (and the `initializationOptions`):
- * `{ sandbox: { runner: { url }, token, limits: { timeLimitSeconds, memoryLimitMb }, trace } }`.
+ * `{ sandbox: { runner: { url }, runnerUrl, token, limits: { timeLimitSeconds, memoryLimitMb }, trace } }`.
+ * The runner URL goes both as `runner.url` (the shape of the VS Code setting) and as `runnerUrl`
+ * (the flat name Sandbox.Lsp's SandboxSettings reads).
  */
 export interface ServerSettings {
   sandbox: {
     runner: { url?: string };
+    runnerUrl?: string;
     token?: string;
     limits: { timeLimitSeconds?: number; memoryLimitMb?: number };
     trace: TraceLevel;
@@ -161,3 +165,13 @@ export interface ServerSettings {
 }
 
 export type TraceLevel = 'off' | 'messages' | 'verbose';
+
+/** Error codes of Sandbox.Lsp's responses (LspErrorCode in src/Sandbox.Lsp/Protocol/LspMethods.cs). */
+export const ServerErrorCodes = {
+  requestCancelled: -32800,
+  unknownDocument: 1,
+  unknownLanguage: 2,
+  runnerUnavailable: 3,
+  noProblem: 4,
+  runnerRefused: 5,
+} as const;

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { ExecuteCommandRequest, type LanguageClient, ResponseError } from 'vscode-languageclient/node';
+import { type FailureKind, classifyFailure } from './errors';
 import { formatCheckSummary, formatRunHeader, formatRunSummary, formatTestLine } from './format';
 import { parseTypedInput } from './input';
 import { ProblemMemory, declaredProblem, orderProblemPicks } from './problemChoice';
@@ -297,7 +298,7 @@ export class SandboxRuns implements vscode.Disposable {
   }
 
   private fail(run: ActiveRun, error: unknown): void {
-    if (run.stopRequested && isCancellation(error)) {
+    if (failureKind(error) === 'cancelled') {
       this.writeLine('■ stopped');
       this.status.finished(run.kind, 'stopped');
       return;
@@ -402,6 +403,6 @@ export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function isCancellation(error: unknown): boolean {
-  return (error instanceof ResponseError && error.code === -32800) || (error instanceof Error && /cancel/i.test(error.message));
+export function failureKind(error: unknown): FailureKind {
+  return classifyFailure(error instanceof ResponseError ? error.code : undefined, errorText(error));
 }

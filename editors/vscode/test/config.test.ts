@@ -16,6 +16,7 @@ describe('toServerSettings', () => {
     assert.deepEqual(toServerSettings(settings, 'secret-token'), {
       sandbox: {
         runner: { url: 'wss://runner.test/rpc' },
+        runnerUrl: 'wss://runner.test/rpc',
         token: 'secret-token',
         limits: { timeLimitSeconds: 2.5, memoryLimitMb: 128 },
         trace: 'verbose',
