@@ -271,10 +271,6 @@ export class SandboxRuns implements vscode.Disposable {
       previous.stopRequested = true;
       previous.cancel.cancel();
     }
-    if (document.isDirty && document.uri.scheme === 'file') {
-      // The server runs the synced text; saving keeps the file on disk in step with what ran.
-      await document.save();
-    }
     const run: ActiveRun = { kind, uri, sawOutput: false, cancel: new vscode.CancellationTokenSource(), stopRequested: false };
     this.active.set(uri, run);
     await vscode.commands.executeCommand('setContext', 'sandbox.running', true);

@@ -37,6 +37,7 @@ const FIZZBUZZ = [
   '    print("FizzBuzz" if i % 15 == 0 else "Fizz" if i % 3 == 0 else "Buzz" if i % 5 == 0 else i)',
   '',
 ].join('\n');
+const ENDLESS = 'print("spinning", flush=True)\nwhile True:\n    pass\n';
 const BROKEN = 'print("fine")\n\ndef broken(:\n    pass\n';
 
 function codeServerDir() {
@@ -110,6 +111,7 @@ describe('VS Code extension in code-server', { timeout: 15 * 60_000 }, () => {
     fs.writeFileSync(path.join(workspace, 'hello.py'), HELLO);
     fs.writeFileSync(path.join(workspace, 'fizzbuzz.py'), FIZZBUZZ);
     fs.writeFileSync(path.join(workspace, 'broken.py'), BROKEN);
+    fs.writeFileSync(path.join(workspace, 'endless.py'), ENDLESS);
     fs.writeFileSync(path.join(userData, 'User/settings.json'), JSON.stringify({
       'sandbox.server.path': sandboxBin,
       'security.workspace.trust.enabled': false,
@@ -258,6 +260,17 @@ describe('VS Code extension in code-server', { timeout: 15 * 60_000 }, () => {
     await page.locator('.statusbar-item', { hasText: /Sandbox: accepted \d+\/\d+/ }).waitFor();
     await screenshot('02-check');
     fs.copyFileSync(path.join(shots, '02-check.png'), path.join(shots, 'run-and-check.png'));
+  });
+
+  it('stops an endless program from the status bar', async () => {
+    await openFile('endless.py');
+    await runCommand('Sandbox: Run in Sandbox');
+    await waitForOutputText(/▶ Run endless\.py[\s\S]*spinning/);
+    const running = page.locator('.statusbar-item', { hasText: 'Sandbox: running endless.py' });
+    await running.waitFor();
+    await running.click();
+    await waitForOutputText(/▶ Run endless\.py[\s\S]*■ stopped/);
+    await page.locator('.statusbar-item', { hasText: 'Sandbox: stopped' }).waitFor();
   });
 
   it('shows a diagnostic on the line of a syntax error', async () => {
