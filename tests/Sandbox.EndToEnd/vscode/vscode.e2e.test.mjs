@@ -205,6 +205,12 @@ describe('VS Code extension in code-server', { timeout: 15 * 60_000 }, () => {
     await row.click();
   }
 
+  /** The Output panel shows only the lines that fit: later steps start from an empty channel. */
+  async function clearOutput() {
+    await runCommand('View: Clear Output');
+    await waitForOutputText(/^\s*$/);
+  }
+
   /** The text of the Output panel (shown by the extension when a run starts). */
   async function outputText() {
     return page.locator('.panel .output-view .view-lines, .panel .monaco-editor .view-lines').first().innerText();
@@ -262,7 +268,30 @@ describe('VS Code extension in code-server', { timeout: 15 * 60_000 }, () => {
     fs.copyFileSync(path.join(shots, '02-check.png'), path.join(shots, 'run-and-check.png'));
   });
 
+  it('runs with typed input and shows the problem statement', async () => {
+    await clearOutput();
+    await openFile('fizzbuzz.py');
+    await runCommand('Sandbox: Run with Input…');
+    await pick('Type the input');
+    const input = page.locator('.quick-input-widget input');
+    await input.fill('6');
+    await input.press('Enter');
+    const text = await waitForOutputText(/▶ Run fizzbuzz\.py \(typed input\)[\s\S]*■ ok/);
+    assert.match(text.slice(text.lastIndexOf('▶ Run fizzbuzz.py')), /1\s+2\s+Fizz\s+4\s+Buzz\s+Fizz\s+■ ok/);
+
+    await runCommand('Sandbox: Show Problem');
+    await pick('FizzBuzz');
+    await page.locator('.tabs-container .tab', { hasText: /Preview fizzbuzz\.md/ }).waitFor();
+    // The Markdown preview is a webview: an iframe holding the active frame with the rendered page.
+    const preview = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+    await preview.locator('h1', { hasText: 'FizzBuzz' }).waitFor();
+    await preview.locator('h3', { hasText: 'sample-1' }).waitFor();
+    assert.match(await preview.locator('body').innerText(), /hidden tests?/);
+    await screenshot('04-problem');
+  });
+
   it('stops an endless program from the status bar', async () => {
+    await clearOutput();
     await openFile('endless.py');
     await runCommand('Sandbox: Run in Sandbox');
     await waitForOutputText(/▶ Run endless\.py[\s\S]*spinning/);
@@ -274,6 +303,7 @@ describe('VS Code extension in code-server', { timeout: 15 * 60_000 }, () => {
   });
 
   it('shows a diagnostic on the line of a syntax error', async () => {
+    await clearOutput();
     await openFile('broken.py');
     await runCommand('Sandbox: Run in Sandbox');
     await waitForOutputText(/▶ Run broken\.py[\s\S]*■ (runtime-error|compile-error)/);
