@@ -1,12 +1,18 @@
 import * as vscode from 'vscode';
-import type { LanguageClient } from 'vscode-languageclient/node';
+import {
+  type LanguageClient,
+  MessageType,
+  ShowMessageNotification,
+  type ShowMessageParams,
+} from 'vscode-languageclient/node';
 import { ClientCommands, pushSettings, startClient } from './client';
 import { readSettings, toServerSettings } from './config';
+import { classifyFailure } from './errors';
 import { SetupNotifier, openSetting } from './notify';
 import { ProblemView } from './problemView';
 import type { OutputParams, ServerSettings, TestResultParams } from './protocol';
 import { ServerNotifications } from './protocol';
-import { SandboxRuns, errorText, failureKind } from './runs';
+import { type RunsHost, SandboxRuns, errorText, failureKind } from './runs';
 import { SandboxStatusBar } from './statusBar';
 import { SandboxTests } from './testing';
 
@@ -25,38 +31,58 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const settings = (): ServerSettings =>
     toServerSettings(readSettings(vscode.workspace.getConfiguration('sandbox')), token);
 
-  const runs: SandboxRuns = new SandboxRuns(
-    {
-      client: () => client,
-      reportNoClient: async () => {
-        await notifier.once('no-server', startProblem ?? 'Sandbox: the language server is not running.', {
-          'Set Server Path': () => openSetting('sandbox.server.path'),
-          'Restart Server': () => restart(),
-        });
-      },
-      reportRequestFailure: async (error) => {
-        const text = errorText(error);
-        const url = vscode.workspace.getConfiguration('sandbox').get<string>('runner.url');
-        const kind = failureKind(error);
-        if (kind === 'cancelled') {
-          return;
-        }
-        if (kind === 'runner') {
-          await notifier.once('runner', `Sandbox: the runner${url ? ` at ${url}` : ''} cannot be used: ${text}`, {
-            'Set Runner URL': () => openSetting('sandbox.runner.url'),
-            'Set Runner Token': () => vscode.commands.executeCommand(ClientCommands.setToken),
-          });
-        } else {
-          await notifier.once(`error:${text}`, `Sandbox: ${text}`, { 'Show Output': () => output.show(true) });
-        }
-      },
+  const host: RunsHost = {
+    client: () => client,
+    reportNoClient: async () => {
+      await notifier.once('no-server', startProblem ?? 'Sandbox: the language server is not running.', {
+        'Set Server Path': () => openSetting('sandbox.server.path'),
+        'Restart Server': () => restart(),
+      });
     },
+    reportRequestFailure: async (error) => {
+      const text = errorText(error);
+      const url = vscode.workspace.getConfiguration('sandbox').get<string>('runner.url');
+      const kind = failureKind(error);
+      if (kind === 'cancelled') {
+        return;
+      }
+      if (kind === 'runner') {
+        await reportRunnerTrouble(`Sandbox: the runner${url ? ` at ${url}` : ''} cannot be used: ${text}`);
+      } else {
+        await notifier.once(`error:${text}`, `Sandbox: ${text}`, { 'Show Output': () => output.show(true) });
+      }
+    },
+  };
+  const runs: SandboxRuns = new SandboxRuns(
+    host,
     output,
     status,
     new SandboxTests((uri, problemId) => runs.check(uri, problemId).then(() => undefined)),
     (problem) => problemView.show(problem),
     context.workspaceState,
   );
+
+  // The server says "runner down" as window/showMessage and again as the failed request's error:
+  // both end here under one key, so the user sees one notification with the settings that fix it.
+  function reportRunnerTrouble(message: string): Promise<void> {
+    return notifier.once('runner', message, {
+      'Set Runner URL': () => openSetting('sandbox.runner.url'),
+      'Set Runner Token': () => vscode.commands.executeCommand(ClientCommands.setToken),
+    });
+  }
+
+  function onShowMessage(message: ShowMessageParams): void {
+    const serious = message.type === MessageType.Error || message.type === MessageType.Warning;
+    if (serious && classifyFailure(undefined, message.message) === 'runner') {
+      void reportRunnerTrouble(message.message.startsWith('Sandbox') ? message.message : `Sandbox: ${message.message}`);
+    } else if (message.type === MessageType.Error) {
+      void vscode.window.showErrorMessage(message.message);
+    } else if (message.type === MessageType.Warning) {
+      void vscode.window.showWarningMessage(message.message);
+    } else {
+      void vscode.window.showInformationMessage(message.message);
+    }
+  }
 
   async function start(): Promise<void> {
     const config = readSettings(vscode.workspace.getConfiguration('sandbox'));
@@ -66,6 +92,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       startProblem = undefined;
       client.onNotification(ServerNotifications.output, (params: OutputParams) => runs.onOutput(params));
       client.onNotification(ServerNotifications.testResult, (params: TestResultParams) => runs.onTestResult(params));
+      client.onNotification(ShowMessageNotification.type, onShowMessage);
       return;
     }
     startProblem = 'missing' in outcome
@@ -74,7 +101,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         : 'Sandbox: the `sandbox` executable was not found on PATH. Install it or set sandbox.server.path.'
       : `Sandbox: the language server failed to start: ${outcome.failed.message}`;
     output.appendLine(startProblem);
-    await runs['host'].reportNoClient();
+    await host.reportNoClient();
   }
 
   async function restart(): Promise<void> {

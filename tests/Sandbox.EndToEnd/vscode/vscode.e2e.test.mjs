@@ -27,7 +27,7 @@ const sandboxBin = process.env.SANDBOX_BIN || path.join(repo, 'src/Sandbox.Cli/b
 const vsix = process.env.SANDBOX_VSIX || path.join(extensionDir, 'build/sandbox.vsix');
 const browserPath = process.env.CHROMIUM || '/usr/bin/chromium';
 const shots = path.join(repo, 'build/screenshots/vscode');
-const STEP_MS = 90_000;
+const STEP_MS = Number(process.env.SANDBOX_E2E_STEP_MS || 90_000);
 
 const HELLO = 'import sys\nprint("Hello from the sandbox")\nprint("on stderr", file=sys.stderr)\n';
 const FIZZBUZZ = [
@@ -91,6 +91,7 @@ describe('VS Code extension in code-server', { timeout: 15 * 60_000 }, () => {
   let browser;
   let page;
   let workspace;
+  let settingsFile;
   const serverLog = [];
 
   before(async () => {
@@ -112,7 +113,8 @@ describe('VS Code extension in code-server', { timeout: 15 * 60_000 }, () => {
     fs.writeFileSync(path.join(workspace, 'fizzbuzz.py'), FIZZBUZZ);
     fs.writeFileSync(path.join(workspace, 'broken.py'), BROKEN);
     fs.writeFileSync(path.join(workspace, 'endless.py'), ENDLESS);
-    fs.writeFileSync(path.join(userData, 'User/settings.json'), JSON.stringify({
+    settingsFile = path.join(userData, 'User/settings.json');
+    fs.writeFileSync(settingsFile, JSON.stringify({
       'sandbox.server.path': sandboxBin,
       'security.workspace.trust.enabled': false,
       'workbench.startupEditor': 'none',
@@ -160,6 +162,8 @@ describe('VS Code extension in code-server', { timeout: 15 * 60_000 }, () => {
   });
 
   after(async () => {
+    // The state the last step left, to tell what a failed step was looking at.
+    await page?.screenshot({ path: path.join(shots, 'zz-last.png') }).catch(() => undefined);
     await browser?.close().catch(() => undefined);
     if (codeServer && codeServer.exitCode === null) {
       // code-server runs the extension host and our language server as its children: end the group it leads.
@@ -180,6 +184,12 @@ describe('VS Code extension in code-server', { timeout: 15 * 60_000 }, () => {
   }
 
   async function openFile(name) {
+    const tab = page.locator('.tabs-container .tab', { hasText: name });
+    if (await tab.count()) {
+      await tab.first().click();
+      await page.locator('.tabs-container .tab.active', { hasText: name }).waitFor();
+      return;
+    }
     await page.keyboard.press('Control+P');
     const input = page.locator('.quick-input-widget input');
     await input.waitFor();
@@ -313,5 +323,27 @@ describe('VS Code extension in code-server', { timeout: 15 * 60_000 }, () => {
     await marker.waitFor();
     assert.match(await marker.innerText(), /\[Ln 3/);
     await screenshot('03-diagnostic');
+  });
+
+  it('tells once, with the fix, when the server binary is missing', async () => {
+    // Through the Settings editor, as a user would.
+    await runCommand('Preferences: Open User Settings');
+    const search = page.locator('.settings-editor .suggest-input-container textarea, .settings-editor .search-container input').first();
+    await search.waitFor();
+    await search.fill('sandbox.server.path');
+    // A machine-scoped setting: code-server's window is remote, so it is edited on the Remote tab.
+    await page.locator('.settings-editor .settings-tabs-widget .action-label', { hasText: 'Remote' }).click();
+    const field = page.locator('.settings-editor .setting-item-contents', { hasText: 'Server: Path' }).locator('input').first();
+    await field.waitFor();
+    await field.fill(path.join(tmp, 'no-such-dir/sandbox'));
+    await field.press('Tab');
+    const toast = page.locator('.notification-toast', { hasText: 'does not exist or is not executable' });
+    await toast.waitFor();
+    await toast.locator('.monaco-button', { hasText: 'Set Server Path' }).waitFor();
+    await openFile('hello.py');
+    await runCommand('Sandbox: Run in Sandbox');
+    await page.waitForTimeout(1000);
+    assert.equal(await page.locator('.notification-toast', { hasText: 'Sandbox:' }).count(), 1, 'one notification, not one per attempt');
+    await screenshot('06-missing-server');
   });
 });
