@@ -23,7 +23,7 @@ step "npm ci" npm --prefix "$ext" ci --no-audit --no-fund --loglevel=error
 step "build + package (build/sandbox.vsix)" npm --prefix "$ext" run --silent package
 step "unit tests" npm --prefix "$ext" test --silent
 if [[ "${SKIP_E2E:-}" != 1 ]]; then
-  step "install code-server" bash "$here/install-code-server.sh" >/dev/null
+  step "install code-server" bash -c "bash '$here/install-code-server.sh' >/dev/null"
   export SANDBOX_BIN=${SANDBOX_BIN:-$repo/src/Sandbox.Cli/bin/Debug/net10.0/sandbox}
   step "end-to-end in code-server" node --test "$here/"
 fi
