@@ -4,6 +4,7 @@ import {
   MessageType,
   ShowMessageNotification,
   type ShowMessageParams,
+  WorkDoneProgressCreateRequest,
 } from 'vscode-languageclient/node';
 import { ClientCommands, pushSettings, startClient } from './client';
 import { readSettings, toServerSettings } from './config';
@@ -93,6 +94,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       client.onNotification(ServerNotifications.output, (params: OutputParams) => runs.onOutput(params));
       client.onNotification(ServerNotifications.testResult, (params: TestResultParams) => runs.onTestResult(params));
       client.onNotification(ShowMessageNotification.type, onShowMessage);
+      // The server reports work-done progress for clients without an extension; here the status bar
+      // item already shows the run with its stop action, so the duplicate progress is declined.
+      client.onRequest(WorkDoneProgressCreateRequest.type, () => undefined);
       return;
     }
     startProblem = 'missing' in outcome

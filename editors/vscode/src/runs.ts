@@ -1,8 +1,9 @@
 import * as vscode from 'vscode';
 import { ExecuteCommandRequest, type LanguageClient, ResponseError } from 'vscode-languageclient/node';
 import { type FailureKind, classifyFailure } from './errors';
-import { formatCheckSummary, formatRunHeader, formatRunSummary, formatTestLine } from './format';
+import { formatCheckSummary, formatRunHeader, formatRunSummary, formatTestLine, isSuccess } from './format';
 import { parseTypedInput } from './input';
+import { StreamLines } from './streamLines';
 import { ProblemMemory, declaredProblem, orderProblemPicks } from './problemChoice';
 import type {
   CheckResult,
@@ -42,6 +43,8 @@ export class SandboxRuns implements vscode.Disposable {
   private readonly memory: ProblemMemory;
   private readonly lastInput = new Map<string, string>();
   private atLineStart = true;
+  private readonly lines = new StreamLines();
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly host: RunsHost,
@@ -61,12 +64,20 @@ export class SandboxRuns implements vscode.Disposable {
     if (run) {
       run.sawOutput = true;
     }
-    this.write(params.text);
+    this.write(this.lines.push(params.stream, params.text));
+    if (this.lines.pending && !this.flushTimer) {
+      // A prompt without a newline still shows, just a moment later.
+      this.flushTimer = setTimeout(() => this.flushLines(), 150);
+    }
   }
 
   onTestResult(params: TestResultParams): void {
     const run = this.active.get(params.uri);
-    this.writeLine(formatTestLine(params));
+    // Every test is in the Testing view; the channel lists samples and failures only, so a problem
+    // with many hidden tests does not bury the summary.
+    if (!run?.tests || run.tests.isSample(params.name) || !isSuccess(params.verdict)) {
+      this.writeLine(formatTestLine(params));
+    }
     run?.tests?.report(params.name, params.verdict, params.timeMs);
   }
 
@@ -225,6 +236,7 @@ export class SandboxRuns implements vscode.Disposable {
   }
 
   dispose(): void {
+    clearTimeout(this.flushTimer);
     for (const run of this.active.values()) {
       run.cancel.cancel();
       run.cancel.dispose();
@@ -355,6 +367,12 @@ export class SandboxRuns implements vscode.Disposable {
     return client.sendRequest(ExecuteCommandRequest.type, { command, arguments: [args] }, token) as Promise<T>;
   }
 
+  private flushLines(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.write(this.lines.flush());
+  }
+
   private write(text: string): void {
     if (!text) {
       return;
@@ -364,6 +382,9 @@ export class SandboxRuns implements vscode.Disposable {
   }
 
   private writeLine(line: string): void {
+    if (this.lines.pending) {
+      this.flushLines();
+    }
     if (!this.atLineStart) {
       this.output.append('\n');
     }

@@ -72,6 +72,11 @@ export class CheckTestRun {
     private readonly samples: ReadonlyMap<string, ProblemSample>,
   ) {}
 
+  /** Whether the test is one of the problem's public samples. */
+  isSample(name: string): boolean {
+    return this.samples.has(name);
+  }
+
   /** One test's result, as `sandbox/testResult` streams it. */
   report(name: string, verdict: string, timeMs: number | null | undefined, sample?: boolean): void {
     if (this.ended) {
@@ -112,11 +117,16 @@ export class CheckTestRun {
       return;
     }
     if (result) {
-      for (const test of result.tests) {
+      result.tests.forEach((test, index) => {
         if (!this.reported.has(test.name)) {
           this.report(test.name, test.verdict, test.timeMs, test.sample);
         }
-      }
+        // Tests finish in any order when the runner judges them in parallel; list them in the problem's order.
+        const item = this.root.children.get(`${this.root.id}::${test.name}`);
+        if (item) {
+          item.sortText = String(index).padStart(4, '0');
+        }
+      });
     }
     this.root.children.forEach((item) => {
       const name = item.id.slice(this.root.id.length + 2);
