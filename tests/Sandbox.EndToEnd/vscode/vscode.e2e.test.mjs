@@ -96,6 +96,11 @@ describe('VS Code extension in code-server', { timeout: 15 * 60_000 }, () => {
 
   before(async () => {
     assert.ok(fs.existsSync(sandboxBin), `SANDBOX_BIN ${sandboxBin} does not exist: build src/Sandbox.Cli first`);
+    try {
+      execFileSync(sandboxBin, ['lsp', '--help'], { stdio: 'pipe', timeout: 60_000 });
+    } catch (error) {
+      assert.fail(`${sandboxBin} has no working \`lsp\` command: ${error.stderr || error.message}`);
+    }
     assert.ok(fs.existsSync(vsix), `${vsix} does not exist: run \`npm run package\` in editors/vscode first`);
     const csDir = codeServerDir();
     const entry = path.join(csDir, 'out/node/entry.js');
@@ -337,18 +342,47 @@ describe('VS Code extension in code-server', { timeout: 15 * 60_000 }, () => {
     await screenshot('03-diagnostic');
   });
 
-  it('tells once, with the fix, when the server binary is missing', async () => {
-    // Through the Settings editor, as a user would.
+  /** Sets a setting through the Settings editor, as a user would. */
+  async function setSetting(id, label, value, tab) {
     await runCommand('Preferences: Open User Settings');
     const search = page.locator('.settings-editor .suggest-input-container textarea, .settings-editor .search-container input').first();
     await search.waitFor();
-    await search.fill('sandbox.server.path');
-    // A machine-scoped setting: code-server's window is remote, so it is edited on the Remote tab.
-    await page.locator('.settings-editor .settings-tabs-widget .action-label', { hasText: 'Remote' }).click();
-    const field = page.locator('.settings-editor .setting-item-contents', { hasText: 'Server: Path' }).locator('input').first();
+    await search.fill(id);
+    if (tab) {
+      await page.locator('.settings-editor .settings-tabs-widget .action-label', { hasText: tab }).click();
+    }
+    const field = page.locator('.settings-editor .setting-item-contents', { hasText: label }).locator('input').first();
     await field.waitFor();
-    await field.fill(path.join(tmp, 'no-such-dir/sandbox'));
+    await field.fill(value);
     await field.press('Tab');
+  }
+
+  it('tells once, with the fix, when the runner cannot be reached', async () => {
+    // Port 1 on loopback: nothing listens there.
+    await setSetting('sandbox.runner.url', 'Runner: Url', 'ws://127.0.0.1:1/rpc');
+    await openFile('hello.py');
+    // The setting reaches the server a moment after the editor saves it: run until a run goes to the new runner.
+    let failedRuns = 0;
+    for (let attempt = 0; attempt < 10 && failedRuns < 2; attempt++) {
+      await clearOutput();
+      await runCommand('Sandbox: Run in Sandbox');
+      const text = await waitForOutputText(/■ (ok|failed)/);
+      if (/■ failed/.test(text)) {
+        assert.match(text, /cannot reach the runner/);
+        failedRuns++;
+      }
+    }
+    assert.equal(failedRuns, 2, 'runs fail while the runner cannot be reached');
+    const toast = page.locator('.notification-toast', { hasText: /runner/i });
+    await toast.first().locator('.monaco-button', { hasText: 'Set Runner URL' }).waitFor();
+    assert.equal(await toast.count(), 1, 'one notification for the server message and both failed runs');
+    await screenshot('05-runner-unreachable');
+    await toast.first().locator('.codicon-notifications-clear').click();
+  });
+
+  it('tells once, with the fix, when the server binary is missing', async () => {
+    // A machine-scoped setting: code-server's window is remote, so it is edited on the Remote tab.
+    await setSetting('sandbox.server.path', 'Server: Path', path.join(tmp, 'no-such-dir/sandbox'), 'Remote');
     const toast = page.locator('.notification-toast', { hasText: 'does not exist or is not executable' });
     await toast.waitFor();
     await toast.locator('.monaco-button', { hasText: 'Set Server Path' }).waitFor();
