@@ -264,6 +264,15 @@ describe('VS Code extension in code-server', { timeout: 15 * 60_000 }, () => {
     await screenshot('01-run');
   });
 
+  it("routes the server's code lens through the extension", async () => {
+    await clearOutput();
+    await openFile('hello.py');
+    await page.locator('.editor-instance .codelens-decoration a', { hasText: 'Run in sandbox' }).first().click();
+    // The header and summary are the extension's: the lens did not bypass it.
+    const text = await waitForOutputText(/▶ Run hello\.py[\s\S]*■ ok · exit 0/);
+    assert.match(text, /Hello from the sandbox/);
+  });
+
   it('checks FizzBuzz against the problem and shows per-test results in the Testing view', async () => {
     await openFile('fizzbuzz.py');
     await runCommand('Sandbox: Check Against Problem…');
