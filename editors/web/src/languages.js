@@ -67,8 +67,9 @@ export function syntaxFor(language) {
   return [];
 }
 
-/** The file name the page uses for the language (its first extension), so the server sees a familiar URI. */
+/** The file name the page uses for the language (the catalog's source file, else main + first extension). */
 export function fileNameFor(language) {
+  if (typeof language.sourceFile === 'string' && /^[\w.-]+$/.test(language.sourceFile)) return language.sourceFile;
   const ext = (language.extensions ?? [])[0];
   if (!ext) return 'main';
   return ext.startsWith('.') ? `main${ext}` : `main.${ext}`;
