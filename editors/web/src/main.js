@@ -6,11 +6,11 @@ import { EditorView, keymap } from '@codemirror/view';
 import { EditorState, Compartment, Prec } from '@codemirror/state';
 import { lintGutter } from '@codemirror/lint';
 import { LSPClient, serverDiagnostics } from '@codemirror/lsp-client';
-import MarkdownIt from 'markdown-it';
 
 import { Commands, Notifications, ShareApi, verdictLabel } from './protocol.js';
 import { syntaxFor, fileNameFor, lspLanguageIdFor } from './languages.js';
 import { solarized } from './theme.js';
+import { renderStatement } from './markdown.js';
 import { loadState, saveState } from './storage.js';
 
 /** Longest output the page keeps (and shows); more is cut with a note. */
@@ -49,8 +49,6 @@ const ui = {
   connection: $('connection'),
   editor: $('editor'),
 };
-
-const markdown = new MarkdownIt({ html: false, linkify: true, typographer: false });
 
 const page = {
   /** @type {LSPClient | null} */ client: null,
@@ -419,9 +417,7 @@ async function showProblem(id) {
     if (ui.problem.value !== id) return;
     ui.problemTitle.textContent = problem.title ?? id;
     ui.problemLimits.textContent = `Time limit ${problem.timeLimitSeconds} s · memory ${problem.memoryLimitMb} MB · ${problem.samples?.length ?? 0} samples, ${problem.hiddenTests} hidden tests`;
-    // markdown-it with html:false escapes raw HTML and refuses javascript:/data: links.
-    ui.problemStatement.innerHTML = markdown.render(String(problem.statementMarkdown ?? ''));
-    for (const link of ui.problemStatement.querySelectorAll('a')) { link.target = '_blank'; link.rel = 'noopener noreferrer'; }
+    ui.problemStatement.innerHTML = renderStatement(problem.statementMarkdown);
     ui.problemSamples.replaceChildren(...(problem.samples ?? []).map(renderSample));
     ui.problemBox.hidden = false;
   } catch (error) {

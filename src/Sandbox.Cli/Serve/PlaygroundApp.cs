@@ -91,7 +91,6 @@ public static class PlaygroundApp
     {
         app.UseResponseCompression();
         app.Use(AddSecurityHeaders);
-        app.UseWebSockets();
         var files = new PhysicalFileProvider(Path.GetFullPath(options.WebRoot));
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
         app.UseStaticFiles(new StaticFileOptions
