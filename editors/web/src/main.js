@@ -348,7 +348,8 @@ async function start(kind) {
     const result = await done;
     if (kind === 'run') showRunResult(result); else showCheckResult(result);
   } catch (error) {
-    setRunStatus(errorMessage(error), 'internal-error');
+    if (isCancelled(error)) setRunStatus('Stopped', 'note');
+    else setRunStatus(errorMessage(error), 'internal-error');
   } finally {
     if (page.active === active) page.active = null;
     setBusy(!!page.active);
@@ -386,6 +387,11 @@ function showCheckResult(result) {
   for (const test of result.tests ?? []) upsertTestRow(test.name, test.verdict, test.timeMs);
   ui.checkSummary.textContent = `${result.passed}/${result.total} passed`;
   setRunStatus(`${verdictLabel(result.verdict)} · ${result.passed}/${result.total}`, result.verdict);
+}
+
+/** LSP RequestCancelled: the run was stopped (Stop, or replaced by a newer run of the document). */
+function isCancelled(error) {
+  return !!error && typeof error === 'object' && error.code === -32800;
 }
 
 function errorMessage(error) {

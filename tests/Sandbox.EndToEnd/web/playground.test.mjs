@@ -202,6 +202,25 @@ for (const [name, options] of Object.entries(viewports)) {
   });
 }
 
+test('Stop ends a program that never finishes', async () => {
+  const context = await browser.newContext(viewports.desktop);
+  try {
+    const page = await openPage(context, server.url);
+    await choose(page, 'language', 'python');
+    await setProgram(page, 'print("spinning", flush=True)\nwhile True:\n    pass');
+    await page.click('#run');
+    await page.waitForFunction(() => document.querySelector('#output .stdout')?.textContent.includes('spinning'), null, { timeout: 30_000 });
+    const stoppedAt = Date.now();
+    await page.click('#stop');
+    await waitIdle(page, 10_000);
+    console.log(`# Stop → idle: ${Date.now() - stoppedAt} ms`);
+    assert.equal(await page.textContent('#run-status'), 'Stopped');
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
 test('dark theme follows the system setting', async () => {
   const context = await browser.newContext({ ...viewports.desktop, colorScheme: 'dark' });
   try {
