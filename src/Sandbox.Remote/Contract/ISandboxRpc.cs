@@ -38,6 +38,20 @@ public static class SandboxRpcMethods
     public const string Languages = "languages";
     public const string Problems = "problems";
     public const string Problem = "problem";
+
+    /// <summary>Server-to-client notification: one chunk of a run's output (<see cref="OutputNotification"/>).</summary>
+    public const string Output = "output";
+
+    /// <summary>Server-to-client notification: one test of a check is done (<see cref="TestResultNotification"/>).</summary>
+    public const string TestResult = "testResult";
+
+    /// <summary>Maps a CLR method name (<c>RunAsync</c>) to its wire name (<c>run</c>): drop <c>Async</c>, lower the first letter.</summary>
+    public static string FromClrName(string clrName)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(clrName);
+        var name = clrName.EndsWith("Async", StringComparison.Ordinal) ? clrName[..^5] : clrName;
+        return name.Length == 0 ? name : char.ToLowerInvariant(name[0]) + name[1..];
+    }
 }
 
 /// <summary>Parameters of <see cref="ISandboxRpc.RunAsync"/>.</summary>

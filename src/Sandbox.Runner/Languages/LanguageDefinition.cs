@@ -77,8 +77,12 @@ public enum DiagnosticSeverity
 
 /// <summary>
 /// A regular expression over output with named groups: <c>file</c>, <c>line</c> (required),
-/// <c>column</c>, <c>severity</c> (text such as "error"/"warning"), <c>message</c>.
+/// <c>column</c>, <c>caret</c> (the whitespace before a <c>^</c> marker: its length + 1 is the column),
+/// <c>severity</c> (text such as "error"/"warning"), <c>message</c>.
 /// Multi-line patterns use <c>(?m)</c> / <c>(?s)</c> inline options.
+/// With <see cref="Frame"/> set the pattern reads a stack trace: <see cref="Regex"/> matches the whole trace
+/// and gives the <c>message</c>; <see cref="Frame"/> finds the frames inside it (<c>file</c>, <c>line</c>,
+/// <c>column</c>), and the innermost frame in the user's file carries the diagnostic.
 /// </summary>
 public sealed record DiagnosticPattern
 {
@@ -90,6 +94,21 @@ public sealed record DiagnosticPattern
 
     /// <summary>Severity when the pattern has no <c>severity</c> group.</summary>
     public DiagnosticSeverity Severity { get; init; } = DiagnosticSeverity.Error;
+
+    /// <summary>For a stack trace: the regular expression of one frame (named groups <c>file</c>, <c>line</c>, <c>column</c>).</summary>
+    public string? Frame { get; init; }
+
+    /// <summary>For a stack trace: whether the innermost frame is printed first (Java, Node, Go) or last (Python).</summary>
+    public FrameOrder FrameOrder { get; init; } = FrameOrder.InnermostFirst;
+}
+
+/// <summary>The order in which a stack trace prints its frames.</summary>
+public enum FrameOrder
+{
+    /// <summary>The innermost (most recent) call comes first.</summary>
+    InnermostFirst,
+    /// <summary>The innermost (most recent) call comes last ("most recent call last").</summary>
+    InnermostLast,
 }
 
 /// <summary>A diagnostic on the user's source file (1-based line and column, as compilers print them).</summary>

@@ -4,20 +4,56 @@ using Sandbox.Runner.Languages;
 namespace Sandbox.Runner.Tests.Infrastructure;
 
 /// <summary>
-/// One real sandbox (LXC pool) shared by every test in the "sandbox" collection.
+/// One real sandbox (LXC pool on this machine, as root) shared by every test in the "sandbox" collection.
 /// Tests that need real isolation take this fixture; pure unit tests must not.
 /// </summary>
 public sealed class SandboxFixture : IAsyncLifetime
 {
+    private CodeRunner? _runner;
+
     /// <summary>The real engine.</summary>
-    public ICodeRunner Runner { get; private set; } = null!;
+    public ICodeRunner Runner => _runner ?? throw new InvalidOperationException("fixture not initialized");
+
+    /// <summary>The engine as its concrete type (pool state, cgroup version).</summary>
+    public CodeRunner Engine => _runner ?? throw new InvalidOperationException("fixture not initialized");
+
+    /// <summary>The options the engine runs with.</summary>
+    public SandboxOptions Options { get; } = new() { Slots = 2 };
 
     /// <summary>The language catalog the engine uses.</summary>
     public ILanguageCatalog Languages { get; private set; } = null!;
 
-    public Task InitializeAsync() => throw new NotImplementedException("the engine lands with issue 2");
+    public async Task InitializeAsync()
+    {
+        Languages = CreateCatalog();
+        _runner = new CodeRunner(Options, Languages);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(15));
+        await _runner.StartAsync(null, timeout.Token);
+    }
 
-    public Task DisposeAsync() => Task.CompletedTask;
+    public async Task DisposeAsync()
+    {
+        if (_runner is not null)
+        {
+            await _runner.DisposeAsync();
+        }
+    }
+
+    /// <summary>The real catalog, plus any test-only languages whose ids it does not have.</summary>
+    internal static ILanguageCatalog CreateCatalog() => new CompositeCatalog(LanguageCatalog.LoadDefault(), new TestCatalog());
+
+    private sealed class CompositeCatalog(ILanguageCatalog primary, ILanguageCatalog extra) : ILanguageCatalog
+    {
+        public IReadOnlyList<LanguageDefinition> All { get; } =
+            [.. primary.All, .. extra.All.Where(e => primary.Find(e.Id) is null)];
+
+        public IReadOnlyList<LanguageDefinition> Available =>
+            [.. primary.Available, .. extra.Available.Where(e => primary.Find(e.Id) is null)];
+
+        public LanguageDefinition? Find(string idOrAlias) => primary.Find(idOrAlias) ?? extra.Find(idOrAlias);
+
+        public LanguageDefinition? FindByFileName(string fileName) => primary.FindByFileName(fileName) ?? extra.FindByFileName(fileName);
+    }
 }
 
 [CollectionDefinition(Name)]

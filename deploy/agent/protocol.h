@@ -1,0 +1,106 @@
+/*
+ * Wire protocol between the host (Sandbox.Runner/Isolation/AgentClient.cs) and the in-container
+ * agent (sandbox-agent.c). Keep both sides in sync: the C# side mirrors these layouts with
+ * [StructLayout(LayoutKind.Sequential)] structs.
+ *
+ * Transport: one SOCK_SEQPACKET unix socket per container; every message is one packet.
+ * Requests start with struct sbx_hdr; file descriptors travel as SCM_RIGHTS on the same packet.
+ * All integers are little-endian native (host and container are the same machine).
+ */
+#ifndef SANDBOX_AGENT_PROTOCOL_H
+#define SANDBOX_AGENT_PROTOCOL_H
+
+#include <stdint.h>
+
+#define SBX_MAGIC 0x41584253u /* "SBXA" */
+#define SBX_VERSION 1u
+
+#define SBX_MAX_PACKET 65536
+#define SBX_MAX_ARGS 256
+#define SBX_MAX_CGROUP_FDS 8
+#define SBX_MAX_NAME 255
+
+enum sbx_op {
+    SBX_OP_PING = 1,  /* no payload; reply sbx_status */
+    SBX_OP_RUN = 2,   /* sbx_run_req + strings; fds: stdin, stdout, stderr, cgroup procs fds...; reply sbx_run_reply */
+    SBX_OP_RESET = 3, /* kill every process but the agent, wipe the writable space; reply sbx_status */
+    SBX_OP_PUT = 4,   /* sbx_put_req + name; fd: content; reply sbx_status */
+    SBX_OP_MKDIR = 5, /* sbx_put_req + name; reply sbx_status */
+    SBX_OP_LIST = 6,  /* no payload; replies: one sbx_file_entry + 1 fd per regular file, then an entry with name_len 0 */
+    SBX_OP_KILL = 7,  /* kill every process but the agent, keep the files (between compile and run); reply sbx_status */
+};
+
+/* Stage at which a run failed before exec (sbx_run_reply.stage). */
+enum sbx_stage {
+    SBX_STAGE_NONE = 0,
+    SBX_STAGE_CGROUP = 1,
+    SBX_STAGE_SETGROUPS = 2,
+    SBX_STAGE_SETGID = 3,
+    SBX_STAGE_SETUID = 4,
+    SBX_STAGE_CAPS = 5,
+    SBX_STAGE_RLIMIT = 6,
+    SBX_STAGE_CHDIR = 7,
+    SBX_STAGE_STDIO = 8,
+    SBX_STAGE_EXEC = 9,
+    SBX_STAGE_FORK = 10,
+    SBX_STAGE_REQUEST = 11,
+    SBX_STAGE_SECCOMP = 12,
+};
+
+struct sbx_hdr {
+    uint32_t magic;
+    uint32_t version;
+    uint32_t op;
+    uint32_t payload_len; /* bytes after this header */
+};
+
+struct sbx_run_req {
+    uint32_t uid;
+    uint32_t gid;
+    uint64_t cpu_seconds;   /* RLIMIT_CPU soft; hard = soft + 1 */
+    uint64_t fsize_bytes;   /* RLIMIT_FSIZE */
+    uint64_t nofile;        /* RLIMIT_NOFILE */
+    uint64_t stack_bytes;   /* RLIMIT_STACK */
+    uint64_t nproc;         /* RLIMIT_NPROC (the pids cgroup is the real limit) */
+    uint32_t argc;          /* then argc NUL-terminated strings */
+    uint32_t envc;          /* then envc NUL-terminated strings */
+    uint32_t cgroup_fds;    /* number of cgroup.procs/tasks fds after the three stdio fds */
+    uint32_t reserved;
+    /* then cwd as a NUL-terminated string */
+};
+
+struct sbx_run_reply {
+    struct sbx_hdr hdr;
+    int32_t ok;          /* 1 when the program was started and waited for */
+    int32_t err;         /* errno of the failing step when ok == 0 */
+    uint32_t stage;      /* enum sbx_stage */
+    int32_t wait_status; /* raw wait status of the main process */
+    int32_t pid;         /* pid of the main process inside the container */
+    int32_t reserved;
+    int64_t utime_us;    /* rusage of the main process and its waited-for children */
+    int64_t stime_us;
+    int64_t maxrss_kb;
+};
+
+struct sbx_status {
+    struct sbx_hdr hdr;
+    int32_t ok;
+    int32_t err;
+    int64_t count; /* RESET: processes killed; LIST: files */
+};
+
+struct sbx_put_req {
+    uint32_t mode;
+    uint32_t uid;
+    uint32_t gid;
+    uint32_t name_len; /* then name (no NUL), a plain file name */
+};
+
+struct sbx_file_entry {
+    struct sbx_hdr hdr;
+    uint32_t mode;
+    uint32_t name_len; /* then name; 0 ends the listing */
+    int64_t size;
+};
+
+#endif

@@ -1,0 +1,793 @@
+/*
+ * sandbox-agent: the init (PID 1) of every warm sandbox container.
+ *
+ * The host (Sandbox.Runner/Isolation/AgentClient.cs) talks to it over a SOCK_SEQPACKET unix socket in a
+ * folder bound into the container with mode 0700 and owned by container root, so runs (an unprivileged
+ * uid) cannot reach it. One request and one reply per operation; the run's stdin/stdout/stderr and the
+ * per-run cgroup files are passed in as file descriptors (SCM_RIGHTS), so output streams straight to the
+ * host with no relay and the agent never opens a host path.
+ *
+ * Why C and not managed code: a run is started with vfork + exec from here, and no managed runtime may
+ * run in a forked child; a ~600-line C init also keeps the container's attack surface tiny.
+ *
+ * Per run: vfork -> join the run cgroup -> drop groups, gid, capability bounding set, uid -> rlimits ->
+ * chdir -> stdio -> exec. The agent reaps every process (orphans included) while it waits, so zombies
+ * never count against the pids limit. RESET kills every process in the container but the agent
+ * (kill(-1) from PID 1), reaps them all, and wipes the writable space with *at() calls that never follow
+ * a symlink. SysV IPC and POSIX message queues are refused by the seccomp profile, so no IPC object can
+ * outlive a run.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/audit.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+
+#include "protocol.h"
+
+#ifndef PR_CAP_AMBIENT
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_CLEAR_ALL 4
+#endif
+
+#define BOX "/box"
+#define WORK_DIR "work"
+#define TMP_DIR "tmp"
+#define SHM_DIR "shm"
+#define MAX_WIPE_DEPTH 128
+#define MAX_LIST_FILES 512
+
+static const char *socket_path = "/sandbox/ctl/agent.sock";
+static uid_t run_uid_default = 1000;
+
+static void logmsg(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "sandbox-agent: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+}
+
+/* ---------- helpers for the vfork child: raw syscalls only, no allocation, no locks ---------- */
+
+struct child_ctx {
+    const struct sbx_run_req *req;
+    char *const *argv;
+    char *const *envp;
+    const char *cwd;
+    const int *fds; /* stdin, stdout, stderr, cgroup fds... */
+    int nfds;
+    volatile int err;
+    volatile int stage;
+};
+
+static void child_fail(struct child_ctx *c, int stage)
+{
+    c->err = errno;
+    c->stage = stage;
+    syscall(SYS_exit_group, 127);
+}
+
+static const char *env_lookup(char *const *envp, const char *key)
+{
+    size_t klen = strlen(key);
+    for (; envp && *envp; envp++) {
+        if (strncmp(*envp, key, klen) == 0 && (*envp)[klen] == '=') {
+            return *envp + klen + 1;
+        }
+    }
+    return NULL;
+}
+
+static void child_exec(struct child_ctx *c)
+{
+    const struct sbx_run_req *r = c->req;
+
+    /* 1. Join the run's cgroups while still root in the container: "0" means the writing task. */
+    for (int i = 3; i < c->nfds; i++) {
+        if (write(c->fds[i], "0", 1) != 1) {
+            child_fail(c, SBX_STAGE_CGROUP);
+        }
+    }
+
+    /* 2. Groups and gid. Raw syscalls: glibc's set*id wrappers broadcast to every thread of the
+     *    (shared, vforked) parent. */
+    if (syscall(SYS_setgroups, 0, NULL) != 0) {
+        child_fail(c, SBX_STAGE_SETGROUPS);
+    }
+    if (syscall(SYS_setresgid, r->gid, r->gid, r->gid) != 0) {
+        child_fail(c, SBX_STAGE_SETGID);
+    }
+
+    /* 3. Empty the capability bounding set and the ambient set (needs CAP_SETPCAP, so before the uid
+     *    change); dropping to a non-zero uid clears the permitted set but not the bounding set. */
+    for (int cap = 0; cap <= 63; cap++) {
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) {
+            child_fail(c, SBX_STAGE_CAPS);
+        }
+    }
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) {
+        child_fail(c, SBX_STAGE_CAPS);
+    }
+
+    if (syscall(SYS_setresuid, r->uid, r->uid, r->uid) != 0) {
+        child_fail(c, SBX_STAGE_SETUID);
+    }
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+        child_fail(c, SBX_STAGE_CAPS);
+    }
+
+    /* 4. Limits. */
+    struct rlimit rl;
+    rl.rlim_cur = r->cpu_seconds;
+    rl.rlim_max = r->cpu_seconds + 1;
+    if (setrlimit(RLIMIT_CPU, &rl) != 0) child_fail(c, SBX_STAGE_RLIMIT);
+    rl.rlim_cur = rl.rlim_max = r->fsize_bytes;
+    if (setrlimit(RLIMIT_FSIZE, &rl) != 0) child_fail(c, SBX_STAGE_RLIMIT);
+    rl.rlim_cur = rl.rlim_max = r->nofile;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) child_fail(c, SBX_STAGE_RLIMIT);
+    rl.rlim_cur = rl.rlim_max = r->stack_bytes;
+    if (setrlimit(RLIMIT_STACK, &rl) != 0) child_fail(c, SBX_STAGE_RLIMIT);
+    rl.rlim_cur = rl.rlim_max = r->nproc;
+    if (setrlimit(RLIMIT_NPROC, &rl) != 0) child_fail(c, SBX_STAGE_RLIMIT);
+    rl.rlim_cur = rl.rlim_max = 0;
+    if (setrlimit(RLIMIT_CORE, &rl) != 0) child_fail(c, SBX_STAGE_RLIMIT);
+    if (setrlimit(RLIMIT_MSGQUEUE, &rl) != 0) child_fail(c, SBX_STAGE_RLIMIT);
+    if (setrlimit(RLIMIT_MEMLOCK, &rl) != 0) child_fail(c, SBX_STAGE_RLIMIT);
+
+    /* Pin the architecture. LXC's profile (deploy/seccomp/sandbox.seccomp) is the allowlist, but LXC also
+     * loads its rules for the compat architectures (i386, x32). This second filter kills the process on any
+     * syscall that is not native x86_64: `int 0x80` and x32 calls never reach the allowlist. */
+    struct sock_filter pin[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u /* __X32_SYSCALL_BIT */, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = { .len = (unsigned short)(sizeof pin / sizeof pin[0]), .filter = pin };
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
+        child_fail(c, SBX_STAGE_SECCOMP);
+    }
+
+    if (chdir(c->cwd) != 0) {
+        child_fail(c, SBX_STAGE_CHDIR);
+    }
+
+    /* 5. stdio; the agent keeps 0-2 on /dev/null, so passed fds are always >= 3 and dup2 cannot clobber. */
+    if (dup2(c->fds[0], 0) < 0 || dup2(c->fds[1], 1) < 0 || dup2(c->fds[2], 2) < 0) {
+        child_fail(c, SBX_STAGE_STDIO);
+    }
+    if (syscall(SYS_close_range, 3, ~0U, 0) != 0) {
+        child_fail(c, SBX_STAGE_STDIO);
+    }
+
+    /* 6. Default signal dispositions and an empty mask (the agent ignores SIGPIPE; exec keeps ignores). */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    for (int s = 1; s < NSIG; s++) {
+        if (s != SIGKILL && s != SIGSTOP) {
+            sigaction(s, &sa, NULL);
+        }
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+
+    /* 7. exec, searching PATH from the run's own environment. */
+    const char *file = c->argv[0];
+    if (strchr(file, '/') != NULL) {
+        execve(file, c->argv, c->envp);
+        child_fail(c, SBX_STAGE_EXEC);
+    }
+    const char *path = env_lookup(c->envp, "PATH");
+    if (path == NULL) {
+        path = "/usr/bin:/bin";
+    }
+    char buf[PATH_MAX];
+    int saved = ENOENT;
+    while (*path) {
+        const char *end = strchr(path, ':');
+        size_t dlen = end ? (size_t)(end - path) : strlen(path);
+        size_t flen = strlen(file);
+        if (dlen > 0 && dlen + 1 + flen + 1 <= sizeof buf) {
+            memcpy(buf, path, dlen);
+            buf[dlen] = '/';
+            memcpy(buf + dlen + 1, file, flen + 1);
+            execve(buf, c->argv, c->envp);
+            if (errno != ENOENT && errno != ENOTDIR) {
+                saved = errno;
+            }
+        }
+        if (!end) {
+            break;
+        }
+        path = end + 1;
+    }
+    errno = saved;
+    child_fail(c, SBX_STAGE_EXEC);
+}
+
+/* ---------- messaging ---------- */
+
+static void fill_hdr(struct sbx_hdr *h, uint32_t op, uint32_t total)
+{
+    h->magic = SBX_MAGIC;
+    h->version = SBX_VERSION;
+    h->op = op;
+    h->payload_len = total - (uint32_t)sizeof(struct sbx_hdr);
+}
+
+static int send_packet(int sock, const void *buf, size_t len, int fd)
+{
+    struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } ctl;
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    if (fd >= 0) {
+        memset(&ctl, 0, sizeof ctl);
+        msg.msg_control = ctl.buf;
+        msg.msg_controllen = sizeof ctl.buf;
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+    }
+    ssize_t n;
+    do {
+        n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    return n == (ssize_t)len ? 0 : -1;
+}
+
+static int send_status(int sock, uint32_t op, int ok, int err, int64_t count)
+{
+    struct sbx_status st;
+    memset(&st, 0, sizeof st);
+    fill_hdr(&st.hdr, op, sizeof st);
+    st.ok = ok;
+    st.err = err;
+    st.count = count;
+    return send_packet(sock, &st, sizeof st, -1);
+}
+
+static void close_fds(int *fds, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (fds[i] >= 0) {
+            close(fds[i]);
+            fds[i] = -1;
+        }
+    }
+}
+
+/* ---------- operations ---------- */
+
+static int reap_all(pid_t until, int *status, struct rusage *ru)
+{
+    /* Reaps every child (orphans are reparented to us, PID 1) until `until` exits, or until none are
+     * left when until <= 0. Returns the number reaped. */
+    int reaped = 0;
+    for (;;) {
+        int st;
+        struct rusage r;
+        pid_t p = wait4(-1, &st, __WALL, &r);
+        if (p < 0) {
+            if (errno == EINTR) continue;
+            break; /* ECHILD */
+        }
+        reaped++;
+        if (until > 0 && p == until) {
+            if (status) *status = st;
+            if (ru) *ru = r;
+            break;
+        }
+    }
+    return reaped;
+}
+
+static int64_t kill_everything(void)
+{
+    /* kill(-1) from a PID namespace's init signals every process in it but init. Repeat until nothing is
+     * left to wait for: a process may fork between the signal and its death. */
+    int64_t total = 0;
+    for (int round = 0; round < 1000; round++) {
+        int none_left = kill(-1, SIGKILL) < 0 && errno == ESRCH;
+        int reaped = reap_all(-1, NULL, NULL);
+        total += reaped;
+        if (none_left && reaped == 0) {
+            return total;
+        }
+        if (reaped == 0) {
+            /* Signalled processes that are not our children yet cannot exist in a PID namespace
+             * whose init is us; ESRCH on the next round ends the loop. */
+            continue;
+        }
+    }
+    return -1;
+}
+
+static int wipe_dir(int dfd, int depth)
+{
+    if (depth > MAX_WIPE_DEPTH) {
+        errno = ELOOP;
+        return -1;
+    }
+    DIR *d = fdopendir(dfd);
+    if (!d) {
+        close(dfd);
+        return -1;
+    }
+    int rc = 0;
+    struct dirent *e;
+    /* Entries are removed while iterating; rewind until a pass removes nothing. */
+    for (;;) {
+        int removed = 0;
+        rewinddir(d);
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+            if (unlinkat(dirfd(d), e->d_name, 0) == 0) {
+                removed++;
+                continue;
+            }
+            if (errno != EISDIR && errno != EPERM) {
+                rc = -1;
+                continue;
+            }
+            int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub < 0) {
+                rc = -1;
+                continue;
+            }
+            /* The run may have left a directory without permissions; we are root in the container. */
+            fchmod(sub, 0700);
+            if (wipe_dir(sub, depth + 1) != 0) {
+                rc = -1;
+            }
+            if (unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR) == 0) {
+                removed++;
+            } else {
+                rc = -1;
+            }
+        }
+        if (removed == 0 || rc != 0) break;
+    }
+    closedir(d);
+    return rc;
+}
+
+static int prepare_box(uid_t uid, gid_t gid)
+{
+    int box = open(BOX, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (box < 0) return -1;
+    int dup = fcntl(box, F_DUPFD_CLOEXEC, 3);
+    if (dup < 0 || wipe_dir(dup, 0) != 0) {
+        close(box);
+        return -1;
+    }
+    const struct {
+        const char *name;
+        mode_t mode;
+        int owned;
+    } dirs[] = { { WORK_DIR, 0755, 1 }, { TMP_DIR, 01777, 0 }, { SHM_DIR, 01777, 0 } };
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        if (mkdirat(box, dirs[i].name, 0700) != 0) {
+            close(box);
+            return -1;
+        }
+        int fd = openat(box, dirs[i].name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+            close(box);
+            return -1;
+        }
+        int rc = 0;
+        if (dirs[i].owned) rc |= fchown(fd, uid, gid);
+        rc |= fchmod(fd, dirs[i].mode);
+        close(fd);
+        if (rc != 0) {
+            close(box);
+            return -1;
+        }
+    }
+    close(box);
+    return 0;
+}
+
+static int valid_name(const char *name, size_t len)
+{
+    if (len == 0 || len > SBX_MAX_NAME) return 0;
+    if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.')) return 0;
+    for (size_t i = 0; i < len; i++) {
+        if (name[i] == '/' || name[i] == '\0') return 0;
+    }
+    return 1;
+}
+
+static int open_work(void)
+{
+    int box = open(BOX, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (box < 0) return -1;
+    int w = openat(box, WORK_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    close(box);
+    return w;
+}
+
+static int op_put(int sock, const char *payload, size_t len, int *fds, int nfds, int is_dir)
+{
+    struct sbx_put_req req;
+    if (len < sizeof req) return send_status(sock, is_dir ? SBX_OP_MKDIR : SBX_OP_PUT, 0, EINVAL, 0);
+    memcpy(&req, payload, sizeof req);
+    const char *name = payload + sizeof req;
+    if (req.name_len != len - sizeof req || !valid_name(name, req.name_len) || (!is_dir && nfds != 1) ||
+        (is_dir && nfds != 0)) {
+        return send_status(sock, is_dir ? SBX_OP_MKDIR : SBX_OP_PUT, 0, EINVAL, 0);
+    }
+    char cname[SBX_MAX_NAME + 1];
+    memcpy(cname, name, req.name_len);
+    cname[req.name_len] = '\0';
+
+    int work = open_work();
+    if (work < 0) return send_status(sock, SBX_OP_PUT, 0, errno, 0);
+    int err = 0;
+    if (is_dir) {
+        if (mkdirat(work, cname, 0700) != 0) {
+            err = errno;
+        } else {
+            int d = openat(work, cname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (d < 0 || fchown(d, req.uid, req.gid) != 0 || fchmod(d, req.mode & 07777) != 0) err = errno ? errno : EIO;
+            if (d >= 0) close(d);
+        }
+        close(work);
+        return send_status(sock, SBX_OP_MKDIR, err == 0, err, 0);
+    }
+
+    /* O_EXCL|O_NOFOLLOW: the work dir was wiped, so nothing can be planted; refuse if it was. */
+    int out = openat(work, cname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    close(work);
+    if (out < 0) return send_status(sock, SBX_OP_PUT, 0, errno, 0);
+    char buf[65536];
+    off_t off = 0;
+    int64_t total = 0;
+    for (;;) {
+        ssize_t n = pread(fds[0], buf, sizeof buf, off);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            err = errno;
+            break;
+        }
+        if (n == 0) break;
+        off += n;
+        ssize_t w = 0;
+        while (w < n) {
+            ssize_t k = write(out, buf + w, (size_t)(n - w));
+            if (k < 0) {
+                if (errno == EINTR) continue;
+                err = errno;
+                break;
+            }
+            w += k;
+        }
+        if (err) break;
+        total += n;
+    }
+    if (!err && (fchown(out, req.uid, req.gid) != 0 || fchmod(out, req.mode & 0777) != 0)) err = errno;
+    close(out);
+    return send_status(sock, SBX_OP_PUT, err == 0, err, total);
+}
+
+static int op_list(int sock)
+{
+    int work = open_work();
+    if (work < 0) return send_status(sock, SBX_OP_LIST, 0, errno, 0);
+    DIR *d = fdopendir(work);
+    if (!d) {
+        close(work);
+        return send_status(sock, SBX_OP_LIST, 0, errno, 0);
+    }
+    char packet[sizeof(struct sbx_file_entry) + SBX_MAX_NAME];
+    int count = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && count < MAX_LIST_FILES) {
+        size_t nlen = strlen(e->d_name);
+        if (!valid_name(e->d_name, nlen)) continue;
+        /* O_NOFOLLOW + fstat: only regular files, never a link or a FIFO the program planted. */
+        int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) continue;
+        struct stat st;
+        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+            close(fd);
+            continue;
+        }
+        struct sbx_file_entry ent;
+        memset(&ent, 0, sizeof ent);
+        fill_hdr(&ent.hdr, SBX_OP_LIST, (uint32_t)(sizeof ent + nlen));
+        ent.mode = st.st_mode & 07777;
+        ent.name_len = (uint32_t)nlen;
+        ent.size = st.st_size;
+        memcpy(packet, &ent, sizeof ent);
+        memcpy(packet + sizeof ent, e->d_name, nlen);
+        int rc = send_packet(sock, packet, sizeof ent + nlen, fd);
+        close(fd);
+        if (rc != 0) {
+            closedir(d);
+            return -1;
+        }
+        count++;
+    }
+    closedir(d);
+    struct sbx_file_entry end;
+    memset(&end, 0, sizeof end);
+    fill_hdr(&end.hdr, SBX_OP_LIST, sizeof end);
+    return send_packet(sock, &end, sizeof end, -1);
+}
+
+static int op_run(int sock, const char *payload, size_t len, int *fds, int nfds)
+{
+    struct sbx_run_reply rep;
+    memset(&rep, 0, sizeof rep);
+    fill_hdr(&rep.hdr, SBX_OP_RUN, sizeof rep);
+
+    struct sbx_run_req req;
+    if (len < sizeof req) goto bad;
+    memcpy(&req, payload, sizeof req);
+    if (req.argc == 0 || req.argc > SBX_MAX_ARGS || req.envc > SBX_MAX_ARGS || req.cgroup_fds > SBX_MAX_CGROUP_FDS ||
+        (int)(3 + req.cgroup_fds) != nfds || req.uid == 0 || req.gid == 0) {
+        goto bad;
+    }
+
+    /* Split the NUL-terminated strings: argv, env, cwd. */
+    char *strings = (char *)payload + sizeof req;
+    size_t slen = len - sizeof req;
+    if (slen == 0 || strings[slen - 1] != '\0') goto bad;
+    char *argv[SBX_MAX_ARGS + 1];
+    char *envp[SBX_MAX_ARGS + 1];
+    char *cwd = NULL;
+    size_t pos = 0;
+    uint32_t total = req.argc + req.envc + 1;
+    for (uint32_t i = 0; i < total; i++) {
+        if (pos >= slen) goto bad;
+        char *s = strings + pos;
+        size_t l = strnlen(s, slen - pos);
+        if (pos + l >= slen) goto bad;
+        if (i < req.argc) argv[i] = s;
+        else if (i < req.argc + req.envc) envp[i - req.argc] = s;
+        else cwd = s;
+        pos += l + 1;
+    }
+    if (pos != slen || cwd == NULL || argv[0][0] == '\0') goto bad;
+    argv[req.argc] = NULL;
+    envp[req.envc] = NULL;
+
+    struct child_ctx ctx = {
+        .req = &req, .argv = argv, .envp = envp, .cwd = cwd, .fds = fds, .nfds = nfds, .err = 0, .stage = 0
+    };
+    pid_t pid = vfork();
+    if (pid == 0) {
+        child_exec(&ctx);
+        syscall(SYS_exit_group, 127);
+    }
+    /* Our copies of the run's stdio must go at once, or the host never sees EOF. */
+    close_fds(fds, nfds);
+    if (pid < 0) {
+        rep.ok = 0;
+        rep.err = errno;
+        rep.stage = SBX_STAGE_FORK;
+        return send_packet(sock, &rep, sizeof rep, -1);
+    }
+    int status = 0;
+    struct rusage ru;
+    memset(&ru, 0, sizeof ru);
+    reap_all(pid, &status, &ru);
+    rep.pid = pid;
+    if (ctx.stage != 0) {
+        rep.ok = 0;
+        rep.err = ctx.err;
+        rep.stage = (uint32_t)ctx.stage;
+    } else {
+        rep.ok = 1;
+    }
+    rep.wait_status = status;
+    rep.utime_us = (int64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec;
+    rep.stime_us = (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
+    rep.maxrss_kb = ru.ru_maxrss;
+    return send_packet(sock, &rep, sizeof rep, -1);
+
+bad:
+    close_fds(fds, nfds);
+    rep.ok = 0;
+    rep.err = EINVAL;
+    rep.stage = SBX_STAGE_REQUEST;
+    return send_packet(sock, &rep, sizeof rep, -1);
+}
+
+/* Returns 0 to keep the connection, -1 to drop it (malformed traffic is never guessed at). */
+static int serve_one(int sock)
+{
+    static char buf[SBX_MAX_PACKET];
+    union {
+        char buf[CMSG_SPACE(sizeof(int) * (3 + SBX_MAX_CGROUP_FDS))];
+        struct cmsghdr align;
+    } ctl;
+    struct iovec iov = { .iov_base = buf, .iov_len = sizeof buf };
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = ctl.buf;
+    msg.msg_controllen = sizeof ctl.buf;
+    ssize_t n;
+    do {
+        n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) return -1;
+
+    int fds[3 + SBX_MAX_CGROUP_FDS];
+    int nfds = 0;
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+            int k = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+            for (int i = 0; i < k; i++) {
+                int fd;
+                memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof fd);
+                if (nfds < (int)(sizeof fds / sizeof fds[0])) fds[nfds++] = fd;
+                else close(fd);
+            }
+        }
+    }
+    struct sbx_hdr hdr;
+    if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (size_t)n < sizeof hdr) {
+        close_fds(fds, nfds);
+        logmsg("malformed packet (%zd bytes, flags %x): dropping connection", n, msg.msg_flags);
+        return -1;
+    }
+    memcpy(&hdr, buf, sizeof hdr);
+    if (hdr.magic != SBX_MAGIC || hdr.version != SBX_VERSION || hdr.payload_len != (size_t)n - sizeof hdr) {
+        close_fds(fds, nfds);
+        logmsg("bad header: dropping connection");
+        return -1;
+    }
+    const char *payload = buf + sizeof hdr;
+    size_t plen = hdr.payload_len;
+    int rc;
+    switch (hdr.op) {
+    case SBX_OP_PING:
+        close_fds(fds, nfds);
+        rc = send_status(sock, SBX_OP_PING, 1, 0, getpid());
+        break;
+    case SBX_OP_RUN:
+        rc = op_run(sock, payload, plen, fds, nfds);
+        break;
+    case SBX_OP_RESET: {
+        close_fds(fds, nfds);
+        int64_t killed = kill_everything();
+        int ok = killed >= 0 && prepare_box(run_uid_default, run_uid_default) == 0;
+        int err = ok ? 0 : errno;
+        rc = send_status(sock, SBX_OP_RESET, ok, err, killed);
+        if (!ok) {
+            /* Fail closed: a box we cannot clean must not serve again. Exiting stops the container. */
+            logmsg("reset failed (errno %d): exiting so the container is replaced", err);
+            exit(3);
+        }
+        break;
+    }
+    case SBX_OP_KILL: {
+        close_fds(fds, nfds);
+        int64_t killed = kill_everything();
+        rc = send_status(sock, SBX_OP_KILL, killed >= 0, killed >= 0 ? 0 : EAGAIN, killed);
+        break;
+    }
+    case SBX_OP_PUT:
+        rc = op_put(sock, payload, plen, fds, nfds, 0);
+        close_fds(fds, nfds);
+        break;
+    case SBX_OP_MKDIR:
+        rc = op_put(sock, payload, plen, fds, nfds, 1);
+        close_fds(fds, nfds);
+        break;
+    case SBX_OP_LIST:
+        close_fds(fds, nfds);
+        rc = op_list(sock);
+        break;
+    default:
+        close_fds(fds, nfds);
+        logmsg("unknown op %u: dropping connection", hdr.op);
+        return -1;
+    }
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1) socket_path = argv[1];
+
+    /* Keep 0-2 occupied so that descriptors received later are always >= 3. */
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    for (int fd = 0; fd < 3; fd++) {
+        if (fcntl(fd, F_GETFD) < 0 && devnull >= 0) dup2(devnull, fd);
+    }
+    signal(SIGPIPE, SIG_IGN);
+
+    if (prepare_box(run_uid_default, run_uid_default) != 0) {
+        logmsg("cannot prepare %s: %s", BOX, strerror(errno));
+        return 2;
+    }
+    /* /dev is LXC's autodev tmpfs (not writable by runs); POSIX shared memory must live in the box that
+     * is wiped after every run, so /dev/shm points there. */
+    rmdir("/dev/shm");
+    if (symlink(BOX "/" SHM_DIR, "/dev/shm") != 0 && errno != EEXIST) {
+        logmsg("symlink /dev/shm: %s", strerror(errno));
+        return 2;
+    }
+
+    int srv = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (srv < 0) {
+        logmsg("socket: %s", strerror(errno));
+        return 2;
+    }
+    struct sockaddr_un addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sun_family = AF_UNIX;
+    if (strlen(socket_path) >= sizeof addr.sun_path) return 2;
+    strcpy(addr.sun_path, socket_path);
+    unlink(socket_path);
+    mode_t old = umask(0077);
+    if (bind(srv, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(srv, 4) != 0) {
+        logmsg("bind/listen %s: %s", socket_path, strerror(errno));
+        return 2;
+    }
+    umask(old);
+    logmsg("ready on %s", socket_path);
+
+    for (;;) {
+        int c = accept4(srv, NULL, NULL, SOCK_CLOEXEC);
+        if (c < 0) {
+            if (errno == EINTR) continue;
+            logmsg("accept: %s", strerror(errno));
+            return 2;
+        }
+        /* Only the host can connect: the socket folder is 0700 and owned by container root. Still, check
+         * the peer: host root is not mapped into our user namespace, so it shows as the overflow uid. */
+        struct ucred cred;
+        socklen_t cl = sizeof cred;
+        if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &cl) != 0 || (cred.uid != 0 && cred.uid != 65534)) {
+            close(c);
+            continue;
+        }
+        while (serve_one(c) == 0) {
+        }
+        close(c);
+        /* A host that goes away mid-run leaves nothing behind for the next one. */
+        kill_everything();
+    }
+}

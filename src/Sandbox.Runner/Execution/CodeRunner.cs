@@ -1,0 +1,374 @@
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Sandbox.Runner.Isolation;
+using Sandbox.Runner.Languages;
+
+namespace Sandbox.Runner.Execution;
+
+/// <summary>
+/// The engine: compile → run in warm LXC containers. Provisions the machine and starts its pool on first
+/// use (<see cref="StartAsync"/>); every later run reuses the warm containers.
+/// </summary>
+public sealed class CodeRunner : ICodeRunner, IAsyncDisposable
+{
+    private const int SigKill = 9;
+    private const int SigXcpu = 24;
+    private const int SigSys = 31;
+
+    private readonly SandboxOptions _options;
+    private readonly ILanguageCatalog _languages;
+    private readonly ILogger<CodeRunner> _logger;
+    private readonly SemaphoreSlim _startGate = new(1, 1);
+    private SlotPool? _pool;
+
+    public CodeRunner(SandboxOptions options, ILanguageCatalog languages, ILogger<CodeRunner>? logger = null)
+    {
+        options.Validate();
+        _options = options;
+        _languages = languages;
+        _logger = logger ?? NullLogger<CodeRunner>.Instance;
+    }
+
+    /// <inheritdoc/>
+    public int Slots => _options.Slots;
+
+    /// <summary>True once the containers are provisioned and warm.</summary>
+    public bool IsReady => Volatile.Read(ref _pool) is not null;
+
+    /// <summary>Cgroup hierarchy in use (after start).</summary>
+    public CgroupVersion? CgroupVersion { get; private set; }
+
+    /// <summary>
+    /// Provisions this machine (first time only: toolchains, root file system) and starts the warm containers.
+    /// Safe to call many times. Throws <see cref="SandboxUnavailableException"/> with the fix when it cannot.
+    /// </summary>
+    public async Task StartAsync(IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        if (_pool is not null)
+        {
+            return;
+        }
+
+        await _startGate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_pool is not null)
+            {
+                return;
+            }
+
+            var pool = await Task.Run(
+                () =>
+                {
+                    var image = new Provisioner(_options, _languages, _logger).Provision(progress);
+                    CgroupVersion = image.Cgroups.Version;
+                    return SlotPool.Start(image, _options, _logger);
+                },
+                cancellationToken);
+            Volatile.Write(ref _pool, pool);
+        }
+        catch (SandboxUnavailableException)
+        {
+            throw;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new SandboxUnavailableException($"the sandbox could not start: {e.Message}", e);
+        }
+        finally
+        {
+            _startGate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<RunResult> RunAsync(RunRequest request, IProgress<OutputChunk>? output, CancellationToken cancellationToken)
+    {
+        var language = Resolve(request.Language);
+        var limits = Clamp(request.Limits);
+        var pool = await PoolAsync(cancellationToken);
+        var container = await pool.AcquireAsync(cancellationToken);
+        var reset = false;
+        try
+        {
+            PutSource(container, language, request.Source);
+            string? compileOutput = null;
+            if (language.Compile.Count > 0)
+            {
+                var (failure, text) = await CompileStepAsync(container, language, output, cancellationToken);
+                compileOutput = text;
+                if (failure is not null)
+                {
+                    return failure;
+                }
+            }
+
+            var stdin = Encoding.UTF8.GetBytes(request.Stdin ?? "");
+            var outcome = await SandboxProcess.RunAsync(
+                container,
+                new ProcessSpec(Expand(language.Run, language, limits), stdin, limits, OutputStreamKind.Stdout, OutputStreamKind.Stderr, MergeStderr: false, AfterExit.Reset),
+                _options.RunUid,
+                output,
+                cancellationToken);
+            reset = true;
+            cancellationToken.ThrowIfCancellationRequested();
+            return ToResult(outcome, limits, compileOutput);
+        }
+        catch (AgentException e)
+        {
+            _logger.LogError("Run failed in {Container}: {Error}", container.Name, e.Message);
+            pool.Replace(container);
+            container = null!;
+            return Internal(e.Message);
+        }
+        finally
+        {
+            if (container is not null)
+            {
+                pool.Release(container, alreadyReset: reset);
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<CompileOutcome> CompileAsync(string language, string source, CancellationToken cancellationToken)
+    {
+        var lang = Resolve(language);
+        var sourceFile = new SandboxFile(lang.SourceFile, Encoding.UTF8.GetBytes(source));
+        if (lang.Compile.Count == 0)
+        {
+            return new CompileOutcome(new CompiledProgram(lang.Id, [sourceFile]), null, "");
+        }
+
+        var pool = await PoolAsync(cancellationToken);
+        var container = await pool.AcquireAsync(cancellationToken);
+        try
+        {
+            PutSource(container, lang, source);
+            var (failure, text) = await CompileStepAsync(container, lang, null, cancellationToken);
+            if (failure is not null)
+            {
+                return new CompileOutcome(null, failure, text);
+            }
+
+            var files = await Task.Run(() => container.Agent.List(_options.MaxLimits.DiskBytes, TimeSpan.FromSeconds(30)), cancellationToken);
+            var kept = files
+                .Where(f => lang.Artifacts.Count == 0 || lang.Artifacts.Any(glob => GlobMatches(glob, f.Name)))
+                .Select(f => new SandboxFile(f.Name, f.Content, (f.Mode & 0b001_001_001) != 0))
+                .ToList();
+            return new CompileOutcome(new CompiledProgram(lang.Id, kept), null, text);
+        }
+        catch (AgentException e)
+        {
+            _logger.LogError("Compile failed in {Container}: {Error}", container.Name, e.Message);
+            pool.Replace(container);
+            container = null!;
+            return new CompileOutcome(null, Internal(e.Message), "");
+        }
+        finally
+        {
+            if (container is not null)
+            {
+                pool.Release(container);
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<RunResult> ExecuteAsync(CompiledProgram program, ExecutionRequest request, IProgress<OutputChunk>? output, CancellationToken cancellationToken)
+    {
+        var language = Resolve(program.LanguageId);
+        var limits = Clamp(request.Limits);
+        var pool = await PoolAsync(cancellationToken);
+        var container = await pool.AcquireAsync(cancellationToken);
+        var reset = false;
+        try
+        {
+            foreach (var file in program.Files.Concat(request.ExtraFiles))
+            {
+                container.Agent.Put(file.Name, file.Content.Span, file.Executable ? 0b111_101_101 : 0b110_100_100, (uint)_options.RunUid, (uint)_options.RunUid, TimeSpan.FromSeconds(30));
+            }
+
+            foreach (var dir in request.ExtraDirectories)
+            {
+                container.Agent.Mkdir(dir, 0b111_101_101, (uint)_options.RunUid, (uint)_options.RunUid, TimeSpan.FromSeconds(5));
+            }
+
+            var argv = Expand(language.Run, language, limits).Concat(request.Arguments).ToList();
+            var outcome = await SandboxProcess.RunAsync(
+                container,
+                new ProcessSpec(argv, request.Stdin ?? ReadOnlyMemory<byte>.Empty, limits, OutputStreamKind.Stdout, OutputStreamKind.Stderr, MergeStderr: false, AfterExit.Reset),
+                _options.RunUid,
+                output,
+                cancellationToken);
+            reset = true;
+            cancellationToken.ThrowIfCancellationRequested();
+            return ToResult(outcome, limits, null);
+        }
+        catch (AgentException e)
+        {
+            _logger.LogError("Execution failed in {Container}: {Error}", container.Name, e.Message);
+            pool.Replace(container);
+            container = null!;
+            return Internal(e.Message);
+        }
+        finally
+        {
+            if (container is not null)
+            {
+                pool.Release(container, alreadyReset: reset);
+            }
+        }
+    }
+
+    private async Task<(RunResult? Failure, string Output)> CompileStepAsync(Container container, LanguageDefinition language, IProgress<OutputChunk>? output, CancellationToken cancellationToken)
+    {
+        var limits = _options.CompileLimits;
+        var outcome = await SandboxProcess.RunAsync(
+            container,
+            new ProcessSpec(Expand(language.Compile, language, _options.MaxLimits), ReadOnlyMemory<byte>.Empty, limits, OutputStreamKind.Compile, OutputStreamKind.Compile, MergeStderr: true, AfterExit.KillLeftovers),
+            _options.RunUid,
+            output,
+            cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+        var text = outcome.Stdout;
+        if (!outcome.Reply.Started)
+        {
+            return (Internal(StartFailure(outcome.Reply, language.Compile[0])), text);
+        }
+
+        if (outcome.Reply.Exited && outcome.Reply.ExitCode == 0 && outcome.Killed == KillReason.None)
+        {
+            return (null, text);
+        }
+
+        var reason = outcome.Killed switch
+        {
+            KillReason.WallTime => "\n[sandbox] compilation exceeded its time limit",
+            KillReason.Output => "\n[sandbox] compilation output exceeded its limit",
+            _ when outcome.Usage.OomKills > 0 => "\n[sandbox] compilation exceeded its memory limit",
+            _ => "",
+        };
+        var result = new RunResult
+        {
+            Verdict = RunVerdict.CompileError,
+            ExitCode = outcome.Reply.Exited ? outcome.Reply.ExitCode : null,
+            Signal = outcome.Reply.Signal,
+            CompileOutput = text + reason,
+            CpuTimeMs = outcome.Usage.CpuNanoseconds / 1_000_000,
+            WallTimeMs = outcome.WallTimeMs,
+            MemoryKb = outcome.Usage.PeakMemoryBytes / 1024,
+        };
+        return (result, text + reason);
+    }
+
+    private RunResult ToResult(ProcessOutcome o, ResourceLimits limits, string? compileOutput)
+    {
+        var cpuMs = o.Usage.CpuNanoseconds / 1_000_000;
+        if (!o.Reply.Started)
+        {
+            return Internal(StartFailure(o.Reply, "the program")) with { CompileOutput = compileOutput };
+        }
+
+        var signal = o.Reply.Signal;
+        var verdict = o.Killed switch
+        {
+            KillReason.Output => RunVerdict.OutputLimit,
+            KillReason.WallTime => RunVerdict.TimeLimit,
+            _ when o.Usage.OomKills > 0 => RunVerdict.MemoryLimit,
+            _ when signal == SigXcpu || cpuMs > limits.CpuTime.TotalMilliseconds => RunVerdict.TimeLimit,
+            _ when signal == SigSys => RunVerdict.SecurityViolation,
+            _ when signal == SigKill && o.Usage.PeakMemoryBytes >= limits.MemoryBytes * 95 / 100 => RunVerdict.MemoryLimit,
+            _ when o.OutputTruncated => RunVerdict.OutputLimit,
+            _ when o.Reply.Exited && o.Reply.ExitCode == 0 => RunVerdict.Ok,
+            _ => RunVerdict.RuntimeError,
+        };
+
+        return new RunResult
+        {
+            Verdict = verdict,
+            ExitCode = o.Reply.Exited ? o.Reply.ExitCode : null,
+            Signal = signal,
+            Stdout = o.Stdout,
+            Stderr = o.Stderr,
+            CompileOutput = compileOutput,
+            CpuTimeMs = cpuMs,
+            WallTimeMs = o.WallTimeMs,
+            MemoryKb = o.Usage.PeakMemoryBytes / 1024,
+            OutputTruncated = o.OutputTruncated,
+        };
+    }
+
+    private static string StartFailure(AgentRunReply reply, string what) => reply.Stage == AgentStage.Exec && reply.Errno == 2
+        ? $"{what}: command not found in the sandbox (is its toolchain installed?)"
+        : $"the sandbox could not start {what}: step {reply.Stage} failed with errno {reply.Errno}";
+
+    private static RunResult Internal(string message) => new() { Verdict = RunVerdict.InternalError, InternalMessage = message, Stderr = "" };
+
+    private void PutSource(Container container, LanguageDefinition language, string source) =>
+        container.Agent.Put(language.SourceFile, Encoding.UTF8.GetBytes(source), 0b110_100_100, (uint)_options.RunUid, (uint)_options.RunUid, TimeSpan.FromSeconds(30));
+
+    private LanguageDefinition Resolve(string language)
+    {
+        var lang = _languages.Find(language) ?? throw new UnknownLanguageException(language);
+        if (!_languages.Available.Contains(lang))
+        {
+            throw new UnknownLanguageException(language, $"language '{lang.Id}' is in the catalog but its toolchain is not installed on this runner ({string.Join(' ', lang.Packages)})");
+        }
+
+        return lang;
+    }
+
+    private ResourceLimits Clamp(LimitOverrides? requested)
+    {
+        if (_options.MaxLimits.Exceeds(requested) is { } problem)
+        {
+            throw new LimitsExceededException(problem);
+        }
+
+        return _options.MaxLimits.ClampTo(requested);
+    }
+
+    private async ValueTask<SlotPool> PoolAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _pool) is { } pool)
+        {
+            return pool;
+        }
+
+        await StartAsync(null, cancellationToken);
+        return _pool!;
+    }
+
+    internal static List<string> Expand(IReadOnlyList<string> argv, LanguageDefinition language, ResourceLimits limits)
+    {
+        var memoryMb = (limits.MemoryBytes / (1024 * 1024)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return [.. argv.Select(a => a.Replace("{source}", language.SourceFile, StringComparison.Ordinal).Replace("{memoryMb}", memoryMb, StringComparison.Ordinal))];
+    }
+
+    internal static bool GlobMatches(string glob, string name)
+    {
+        if (glob == "*")
+        {
+            return true;
+        }
+
+        if (glob.StartsWith("*.", StringComparison.Ordinal))
+        {
+            return name.EndsWith(glob[1..], StringComparison.Ordinal);
+        }
+
+        return string.Equals(glob, name, StringComparison.Ordinal);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_pool is { } pool)
+        {
+            await pool.DisposeAsync();
+        }
+
+        _startGate.Dispose();
+    }
+}

@@ -1,0 +1,504 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Text;
+using Microsoft.Win32.SafeHandles;
+
+namespace Sandbox.Runner.Isolation;
+
+/// <summary>Operations of the agent protocol; keep in sync with deploy/agent/protocol.h.</summary>
+internal enum AgentOp : uint
+{
+    Ping = 1,
+    Run = 2,
+    Reset = 3,
+    Put = 4,
+    Mkdir = 5,
+    List = 6,
+    Kill = 7,
+}
+
+/// <summary>Where a run failed before its program started; keep in sync with deploy/agent/protocol.h.</summary>
+internal enum AgentStage : uint
+{
+    None = 0,
+    Cgroup = 1,
+    SetGroups = 2,
+    SetGid = 3,
+    SetUid = 4,
+    Capabilities = 5,
+    Rlimit = 6,
+    Chdir = 7,
+    Stdio = 8,
+    Exec = 9,
+    Fork = 10,
+    Request = 11,
+    Seccomp = 12,
+}
+
+/// <summary>What the agent needs to start one process.</summary>
+internal sealed record AgentRunSpec(
+    IReadOnlyList<string> Argv,
+    IReadOnlyList<string> Environment,
+    string WorkingDirectory,
+    uint Uid,
+    uint Gid,
+    ulong CpuSeconds,
+    ulong FileSizeBytes,
+    ulong OpenFiles,
+    ulong StackBytes,
+    ulong Processes);
+
+/// <summary>The agent's answer to a run: how the main process ended and its rusage.</summary>
+internal sealed record AgentRunReply(bool Started, int Errno, AgentStage Stage, int WaitStatus, int Pid, long UserMicros, long SystemMicros, long MaxRssKb)
+{
+    public bool Exited => Started && (WaitStatus & 0x7f) == 0;
+
+    public int ExitCode => (WaitStatus >> 8) & 0xff;
+
+    public int? Signal => Started && (WaitStatus & 0x7f) != 0 && (WaitStatus & 0x7f) != 0x7f ? WaitStatus & 0x7f : null;
+}
+
+/// <summary>A regular file the agent listed from the work directory, read through the descriptor it passed.</summary>
+internal sealed record AgentFile(string Name, int Mode, byte[] Content);
+
+/// <summary>The agent violated the protocol, went away, or refused an operation.</summary>
+internal sealed class AgentException(string message) : Exception(message);
+
+/// <summary>
+/// Host side of the agent protocol (deploy/agent/protocol.h): one SOCK_SEQPACKET connection to one
+/// container's agent; one operation at a time. Calls block: run them off the async path.
+/// </summary>
+internal sealed unsafe class AgentConnection : IDisposable
+{
+    private const uint Magic = 0x41584253;
+    private const uint Version = 1;
+    private const int HeaderSize = 16;
+    private const int MaxPacket = 65536;
+    private const int MaxNameBytes = 255;
+
+    private readonly Lock _gate = new();
+    private int _fd;
+
+    private AgentConnection(int fd) => _fd = fd;
+
+    /// <summary>Connects to the agent's socket. The socket folder is owned by container root, never by a run.</summary>
+    public static AgentConnection Connect(string socketPath)
+    {
+        var fd = Native.socket(Native.AF_UNIX, Native.SOCK_SEQPACKET | Native.SOCK_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            throw new AgentException($"socket(AF_UNIX, SOCK_SEQPACKET) failed: {Native.LastError()}");
+        }
+
+        var pathBytes = Encoding.UTF8.GetBytes(socketPath);
+        if (pathBytes.Length >= 108)
+        {
+            Native.close(fd);
+            throw new AgentException($"agent socket path too long: {socketPath}");
+        }
+
+        Span<byte> addr = stackalloc byte[110];
+        addr.Clear();
+        BinaryPrimitives.WriteUInt16LittleEndian(addr, Native.AF_UNIX);
+        pathBytes.CopyTo(addr[2..]);
+        fixed (byte* a = addr)
+        {
+            if (Native.connect(fd, a, 2 + pathBytes.Length + 1) != 0)
+            {
+                var error = Native.LastError();
+                Native.close(fd);
+                throw new AgentException($"connect({socketPath}) failed: {error}");
+            }
+        }
+
+        return new AgentConnection(fd);
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_fd >= 0)
+            {
+                Native.close(_fd);
+                _fd = -1;
+            }
+        }
+    }
+
+    public long Ping(TimeSpan timeout) => Status(AgentOp.Ping, timeout);
+
+    /// <summary>The agent's pid as this (the host's) PID namespace sees it, from SO_PEERCRED.</summary>
+    public int PeerPid()
+    {
+        // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
+        var cred = stackalloc int[3];
+        var length = 12;
+        if (Native.getsockopt(_fd, Native.SOL_SOCKET, Native.SO_PEERCRED, cred, &length) != 0)
+        {
+            throw new AgentException($"getsockopt(SO_PEERCRED) failed: {Native.LastError()}");
+        }
+
+        return cred[0];
+    }
+
+    /// <summary>Kills every process in the container but the agent; files stay (compile → run).</summary>
+    public long KillAll(TimeSpan timeout) => Status(AgentOp.Kill, timeout);
+
+    /// <summary>Kills every process but the agent and wipes the writable space.</summary>
+    public long Reset(TimeSpan timeout) => Status(AgentOp.Reset, timeout);
+
+    /// <summary>Creates a file in the work directory (O_EXCL|O_NOFOLLOW inside the container) from a sealed memfd.</summary>
+    public void Put(string name, ReadOnlySpan<byte> content, int mode, uint uid, uint gid, TimeSpan timeout)
+    {
+        using var memfd = Native.SealedMemfd("sandbox-put", content);
+        PutOrMkdir(AgentOp.Put, name, mode, uid, gid, memfd, timeout);
+    }
+
+    /// <summary>Creates a directory in the work directory.</summary>
+    public void Mkdir(string name, int mode, uint uid, uint gid, TimeSpan timeout) =>
+        PutOrMkdir(AgentOp.Mkdir, name, mode, uid, gid, null, timeout);
+
+    /// <summary>Lists the regular files at the top of the work directory and reads each through the descriptor the agent opened.</summary>
+    public IReadOnlyList<AgentFile> List(long maxTotalBytes, TimeSpan timeout)
+    {
+        lock (_gate)
+        {
+            SetTimeout(timeout);
+            Span<byte> header = stackalloc byte[HeaderSize];
+            WriteHeader(header, AgentOp.List, 0);
+            Send(header, []);
+            var files = new List<AgentFile>();
+            long total = 0;
+            var buffer = new byte[HeaderSize + 16 + MaxNameBytes];
+            while (true)
+            {
+                var (length, fds) = Receive(buffer, maxFds: 1);
+                using var fd = fds.Count > 0 ? fds[0] : null;
+                var payload = CheckHeader(buffer.AsSpan(0, length), AgentOp.List);
+                if (payload.Length < 16)
+                {
+                    // A status reply: the listing failed.
+                    throw new AgentException($"agent could not list the work directory (errno {BinaryPrimitives.ReadInt32LittleEndian(payload[4..])})");
+                }
+
+                var mode = (int)BinaryPrimitives.ReadUInt32LittleEndian(payload);
+                var nameLength = (int)BinaryPrimitives.ReadUInt32LittleEndian(payload[4..]);
+                var size = BinaryPrimitives.ReadInt64LittleEndian(payload[8..]);
+                if (nameLength == 0)
+                {
+                    return files;
+                }
+
+                if (fd is null || nameLength > MaxNameBytes || payload.Length != 16 + nameLength)
+                {
+                    throw new AgentException("agent sent a malformed file entry");
+                }
+
+                var name = Encoding.UTF8.GetString(payload.Slice(16, nameLength));
+                total += size;
+                if (size < 0 || total > maxTotalBytes)
+                {
+                    throw new AgentException($"compiled files exceed {maxTotalBytes} bytes");
+                }
+
+                // Read through the descriptor, never by path: the host cannot be sent elsewhere by a planted link.
+                var content = new byte[size];
+                var read = 0;
+                while (read < content.Length)
+                {
+                    var n = RandomAccess.Read(fd, content.AsSpan(read), read);
+                    if (n == 0)
+                    {
+                        break;
+                    }
+
+                    read += n;
+                }
+
+                files.Add(new AgentFile(name, mode, read == content.Length ? content : content[..read]));
+            }
+        }
+    }
+
+    /// <summary>Starts one process and blocks until it exits (a cgroup kill from another thread ends it early).</summary>
+    public AgentRunReply Run(AgentRunSpec spec, SafeFileHandle stdin, SafeFileHandle stdout, SafeFileHandle stderr, IReadOnlyList<SafeFileHandle> cgroupProcs)
+    {
+        using var payload = new MemoryStream();
+        Span<byte> fixedPart = stackalloc byte[64];
+        fixedPart.Clear();
+        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart, spec.Uid);
+        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[4..], spec.Gid);
+        BinaryPrimitives.WriteUInt64LittleEndian(fixedPart[8..], spec.CpuSeconds);
+        BinaryPrimitives.WriteUInt64LittleEndian(fixedPart[16..], spec.FileSizeBytes);
+        BinaryPrimitives.WriteUInt64LittleEndian(fixedPart[24..], spec.OpenFiles);
+        BinaryPrimitives.WriteUInt64LittleEndian(fixedPart[32..], spec.StackBytes);
+        BinaryPrimitives.WriteUInt64LittleEndian(fixedPart[40..], spec.Processes);
+        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[48..], (uint)spec.Argv.Count);
+        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[52..], (uint)spec.Environment.Count);
+        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[56..], (uint)cgroupProcs.Count);
+        payload.Write(fixedPart);
+        foreach (var s in spec.Argv.Concat(spec.Environment).Append(spec.WorkingDirectory))
+        {
+            if (s.Contains('\0', StringComparison.Ordinal))
+            {
+                throw new ArgumentException("arguments cannot contain NUL characters");
+            }
+
+            payload.Write(Encoding.UTF8.GetBytes(s));
+            payload.WriteByte(0);
+        }
+
+        if (payload.Length + HeaderSize > MaxPacket)
+        {
+            throw new ArgumentException("run request too large");
+        }
+
+        var packet = new byte[HeaderSize + payload.Length];
+        WriteHeader(packet, AgentOp.Run, (int)payload.Length);
+        payload.ToArray().CopyTo(packet, HeaderSize);
+
+        lock (_gate)
+        {
+            // No receive timeout: the run ends when its program does, or when the host kills it through its cgroup.
+            SetTimeout(TimeSpan.Zero);
+            Send(packet, [stdin, stdout, stderr, .. cgroupProcs]);
+            var buffer = new byte[128];
+            var (length, fds) = Receive(buffer, maxFds: 0);
+            foreach (var fd in fds)
+            {
+                fd.Dispose();
+            }
+
+            var reply = CheckHeader(buffer.AsSpan(0, length), AgentOp.Run);
+            if (reply.Length != 48)
+            {
+                throw new AgentException("agent sent a malformed run reply");
+            }
+
+            return new AgentRunReply(
+                Started: BinaryPrimitives.ReadInt32LittleEndian(reply) == 1,
+                Errno: BinaryPrimitives.ReadInt32LittleEndian(reply[4..]),
+                Stage: (AgentStage)BinaryPrimitives.ReadUInt32LittleEndian(reply[8..]),
+                WaitStatus: BinaryPrimitives.ReadInt32LittleEndian(reply[12..]),
+                Pid: BinaryPrimitives.ReadInt32LittleEndian(reply[16..]),
+                UserMicros: BinaryPrimitives.ReadInt64LittleEndian(reply[24..]),
+                SystemMicros: BinaryPrimitives.ReadInt64LittleEndian(reply[32..]),
+                MaxRssKb: BinaryPrimitives.ReadInt64LittleEndian(reply[40..]));
+        }
+    }
+
+    private void PutOrMkdir(AgentOp op, string name, int mode, uint uid, uint gid, SafeFileHandle? content, TimeSpan timeout)
+    {
+        var nameBytes = Encoding.UTF8.GetBytes(name);
+        if (nameBytes.Length is 0 or > MaxNameBytes || name is "." or ".." || name.Contains('/', StringComparison.Ordinal) || name.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"'{name}' is not a plain file name");
+        }
+
+        var packet = new byte[HeaderSize + 16 + nameBytes.Length];
+        WriteHeader(packet, op, 16 + nameBytes.Length);
+        var body = packet.AsSpan(HeaderSize);
+        BinaryPrimitives.WriteUInt32LittleEndian(body, (uint)mode);
+        BinaryPrimitives.WriteUInt32LittleEndian(body[4..], uid);
+        BinaryPrimitives.WriteUInt32LittleEndian(body[8..], gid);
+        BinaryPrimitives.WriteUInt32LittleEndian(body[12..], (uint)nameBytes.Length);
+        nameBytes.CopyTo(body[16..]);
+        lock (_gate)
+        {
+            SetTimeout(timeout);
+            Send(packet, content is null ? [] : [content]);
+            var (ok, errno, _) = ReceiveStatus(op);
+            if (!ok)
+            {
+                throw new AgentException($"agent could not create '{name}' in the work directory (errno {errno})");
+            }
+        }
+    }
+
+    private long Status(AgentOp op, TimeSpan timeout)
+    {
+        lock (_gate)
+        {
+            SetTimeout(timeout);
+            Span<byte> header = stackalloc byte[HeaderSize];
+            WriteHeader(header, op, 0);
+            Send(header, []);
+            var (ok, errno, count) = ReceiveStatus(op);
+            if (!ok)
+            {
+                throw new AgentException($"agent refused {op} (errno {errno})");
+            }
+
+            return count;
+        }
+    }
+
+    private (bool Ok, int Errno, long Count) ReceiveStatus(AgentOp op)
+    {
+        var buffer = new byte[64];
+        var (length, fds) = Receive(buffer, maxFds: 0);
+        foreach (var fd in fds)
+        {
+            fd.Dispose();
+        }
+
+        var payload = CheckHeader(buffer.AsSpan(0, length), op);
+        if (payload.Length != 16)
+        {
+            throw new AgentException($"agent sent a malformed {op} reply");
+        }
+
+        return (BinaryPrimitives.ReadInt32LittleEndian(payload) == 1, BinaryPrimitives.ReadInt32LittleEndian(payload[4..]), BinaryPrimitives.ReadInt64LittleEndian(payload[8..]));
+    }
+
+    private static void WriteHeader(Span<byte> packet, AgentOp op, int payloadLength)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(packet, Magic);
+        BinaryPrimitives.WriteUInt32LittleEndian(packet[4..], Version);
+        BinaryPrimitives.WriteUInt32LittleEndian(packet[8..], (uint)op);
+        BinaryPrimitives.WriteUInt32LittleEndian(packet[12..], (uint)payloadLength);
+    }
+
+    private static ReadOnlySpan<byte> CheckHeader(ReadOnlySpan<byte> packet, AgentOp op)
+    {
+        if (packet.Length < HeaderSize
+            || BinaryPrimitives.ReadUInt32LittleEndian(packet) != Magic
+            || BinaryPrimitives.ReadUInt32LittleEndian(packet[4..]) != Version
+            || BinaryPrimitives.ReadUInt32LittleEndian(packet[8..]) != (uint)op
+            || BinaryPrimitives.ReadUInt32LittleEndian(packet[12..]) != packet.Length - HeaderSize)
+        {
+            throw new AgentException($"agent sent a malformed reply to {op}");
+        }
+
+        return packet[HeaderSize..];
+    }
+
+    private void SetTimeout(TimeSpan timeout)
+    {
+        var tv = new Native.TimeVal
+        {
+            Seconds = (long)timeout.TotalSeconds,
+            Microseconds = timeout.Microseconds + (timeout.Milliseconds * 1000L),
+        };
+        if (Native.setsockopt(_fd, Native.SOL_SOCKET, Native.SO_RCVTIMEO, &tv, sizeof(Native.TimeVal)) != 0
+            || Native.setsockopt(_fd, Native.SOL_SOCKET, Native.SO_SNDTIMEO, &tv, sizeof(Native.TimeVal)) != 0)
+        {
+            throw new AgentException($"setsockopt(SO_RCVTIMEO) failed: {Native.LastError()}");
+        }
+    }
+
+    private void Send(ReadOnlySpan<byte> packet, IReadOnlyList<SafeFileHandle> fds)
+    {
+        ObjectDisposedException.ThrowIf(_fd < 0, this);
+        var added = new List<SafeFileHandle>();
+        try
+        {
+            var cmsgSpace = fds.Count == 0 ? 0 : 16 + Align8(fds.Count * 4);
+            var control = stackalloc byte[Math.Max(cmsgSpace, 1)];
+            if (fds.Count > 0)
+            {
+                new Span<byte>(control, cmsgSpace).Clear();
+                var cm = (Native.CMsgHdr*)control;
+                cm->Length = (nuint)(16 + (fds.Count * 4));
+                cm->Level = Native.SOL_SOCKET;
+                cm->Type = Native.SCM_RIGHTS;
+                var data = (int*)(control + 16);
+                for (var i = 0; i < fds.Count; i++)
+                {
+                    var success = false;
+                    fds[i].DangerousAddRef(ref success);
+                    added.Add(fds[i]);
+                    data[i] = (int)fds[i].DangerousGetHandle();
+                }
+            }
+
+            fixed (byte* p = packet)
+            {
+                var iov = new Native.IoVec { Base = p, Length = (nuint)packet.Length };
+                var msg = new Native.MsgHdr
+                {
+                    Iov = &iov,
+                    IovLength = 1,
+                    Control = fds.Count > 0 ? control : null,
+                    ControlLength = (nuint)cmsgSpace,
+                };
+                nint n;
+                do
+                {
+                    n = Native.sendmsg(_fd, &msg, Native.MSG_NOSIGNAL);
+                }
+                while (n < 0 && Marshal.GetLastPInvokeError() == Native.EINTR);
+                if (n != packet.Length)
+                {
+                    throw new AgentException($"sending to the agent failed: {Native.LastError()}");
+                }
+            }
+        }
+        finally
+        {
+            foreach (var h in added)
+            {
+                h.DangerousRelease();
+            }
+        }
+    }
+
+    private (int Length, List<SafeFileHandle> Fds) Receive(byte[] buffer, int maxFds)
+    {
+        ObjectDisposedException.ThrowIf(_fd < 0, this);
+        const int controlSize = 16 + 64;
+        var control = stackalloc byte[controlSize];
+        var fds = new List<SafeFileHandle>();
+        fixed (byte* p = buffer)
+        {
+            var iov = new Native.IoVec { Base = p, Length = (nuint)buffer.Length };
+            var msg = new Native.MsgHdr { Iov = &iov, IovLength = 1, Control = control, ControlLength = controlSize };
+            nint n;
+            do
+            {
+                n = Native.recvmsg(_fd, &msg, Native.MSG_CMSG_CLOEXEC);
+            }
+            while (n < 0 && Marshal.GetLastPInvokeError() == Native.EINTR);
+
+            if (n < 0)
+            {
+                var errno = Marshal.GetLastPInvokeError();
+                throw new AgentException(errno == Native.EAGAIN ? "the agent did not answer in time" : $"receiving from the agent failed: {Native.LastError()}");
+            }
+
+            if (n == 0)
+            {
+                throw new AgentException("the agent closed the connection (the container stopped)");
+            }
+
+            if (msg.ControlLength >= 16)
+            {
+                var cm = (Native.CMsgHdr*)control;
+                if (cm->Level == Native.SOL_SOCKET && cm->Type == Native.SCM_RIGHTS)
+                {
+                    var count = ((int)cm->Length - 16) / 4;
+                    var data = (int*)(control + 16);
+                    for (var i = 0; i < count; i++)
+                    {
+                        fds.Add(new SafeFileHandle(data[i], ownsHandle: true));
+                    }
+                }
+            }
+
+            if ((msg.Flags & (Native.MSG_TRUNC | Native.MSG_CTRUNC)) != 0 || fds.Count > maxFds)
+            {
+                foreach (var fd in fds)
+                {
+                    fd.Dispose();
+                }
+
+                throw new AgentException("the agent sent an oversized message");
+            }
+
+            return ((int)n, fds);
+        }
+    }
+
+    private static int Align8(int n) => (n + 7) & ~7;
+}

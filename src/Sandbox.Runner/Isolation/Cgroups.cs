@@ -1,0 +1,417 @@
+using System.Globalization;
+using Microsoft.Win32.SafeHandles;
+using Sandbox.Runner.Execution;
+
+namespace Sandbox.Runner.Isolation;
+
+/// <summary>Which cgroup hierarchy the host runs.</summary>
+public enum CgroupVersion
+{
+    /// <summary>Legacy per-controller hierarchies (memory, pids, cpuacct, freezer).</summary>
+    V1,
+    /// <summary>The unified hierarchy.</summary>
+    V2,
+}
+
+/// <summary>What a run used, read from its cgroup (children that outlived the main process included).</summary>
+internal readonly record struct CgroupUsage(long CpuNanoseconds, long PeakMemoryBytes, long OomKills);
+
+/// <summary>Finds and manages per-run cgroups below each container's own cgroup.</summary>
+internal abstract class CgroupDriver(string root)
+{
+    /// <summary>The cgroup file system root, normally /sys/fs/cgroup (a fake tree in tests).</summary>
+    protected string Root { get; } = root;
+
+    public abstract CgroupVersion Version { get; }
+
+    /// <summary>Detects the host's hierarchy: unified when the root has cgroup.controllers with the controllers we need.</summary>
+    public static CgroupDriver Detect(string root = "/sys/fs/cgroup")
+    {
+        var controllers = Path.Combine(root, "cgroup.controllers");
+        if (File.Exists(controllers))
+        {
+            var available = File.ReadAllText(controllers).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (available.Contains("memory") && available.Contains("pids"))
+            {
+                return new CgroupV2Driver(root);
+            }
+
+            throw new SandboxUnavailableException($"cgroup v2 at {root} lacks the memory or pids controller; enable them (systemd: DefaultMemoryAccounting/DefaultTasksAccounting) and retry");
+        }
+
+        foreach (var controller in CgroupV1Driver.Controllers)
+        {
+            if (!File.Exists(Path.Combine(root, controller, "cgroup.procs")))
+            {
+                throw new SandboxUnavailableException($"cgroup v1 controller '{controller}' is not mounted at {Path.Combine(root, controller)}; mount it (or boot with the unified hierarchy) and retry");
+            }
+        }
+
+        if (!File.Exists(Path.Combine(root, "memory", "memory.memsw.limit_in_bytes")))
+        {
+            throw new SandboxUnavailableException("swap accounting is off (no memory.memsw.*): boot with swapaccount=1 so memory limits include swap");
+        }
+
+        return new CgroupV1Driver(root);
+    }
+
+    /// <summary>The <c>lxc.cgroup*</c> lines capping a whole container at the configured maximum.</summary>
+    public abstract string LxcConfig(ResourceLimits max, int extraProcesses);
+
+    /// <summary>Creates (or reuses) the run cgroup below the container whose init has <paramref name="initPid"/>.</summary>
+    public abstract RunCgroup CreateRunGroup(int initPid);
+
+    /// <summary>The container's cgroup paths per controller, from /proc/PID/cgroup (host view).</summary>
+    protected static Dictionary<string, string> ReadProcCgroups(int pid, string procRoot = "/proc")
+    {
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in File.ReadAllLines(Path.Combine(procRoot, pid.ToString(CultureInfo.InvariantCulture), "cgroup")))
+        {
+            var parts = line.Split(':', 3);
+            if (parts.Length != 3)
+            {
+                continue;
+            }
+
+            foreach (var controller in parts[1].Split(','))
+            {
+                map[controller] = parts[2];
+            }
+        }
+
+        return map;
+    }
+
+    internal static void WriteValue(string file, string value) => File.WriteAllText(file, value);
+
+    internal static long ReadLong(string file) => long.Parse(File.ReadAllText(file).Trim(), CultureInfo.InvariantCulture);
+
+    internal static long ReadKey(string file, string key)
+    {
+        foreach (var line in File.ReadLines(file))
+        {
+            var parts = line.Split(' ', 2);
+            if (parts.Length == 2 && parts[0] == key)
+            {
+                return long.Parse(parts[1].Trim(), CultureInfo.InvariantCulture);
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>rmdir a cgroup; the kernel can say EBUSY for a few ms after its last task exits.</summary>
+    internal static void RemoveDirectory(string path)
+    {
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            try
+            {
+                if (Directory.Exists(path))
+                {
+                    Directory.Delete(path, recursive: false);
+                }
+
+                return;
+            }
+            catch (IOException) when (attempt < 49)
+            {
+                Thread.Sleep(2);
+            }
+        }
+    }
+}
+
+/// <summary>One run's cgroup (in every hierarchy it needs). Reused across the runs of one container.</summary>
+internal abstract class RunCgroup : IDisposable
+{
+    /// <summary>Descriptors of the <c>cgroup.procs</c> files; the agent's child writes "0" to each to join.</summary>
+    public abstract IReadOnlyList<SafeFileHandle> ProcsHandles { get; }
+
+    /// <summary>Sets memory (no swap beyond it) and process limits.</summary>
+    public abstract void Apply(ResourceLimits limits);
+
+    /// <summary>Resets peak and usage counters before a run.</summary>
+    public abstract CgroupUsage Begin();
+
+    /// <summary>Reads counters after a run; values are relative to <see cref="Begin"/>.</summary>
+    public abstract CgroupUsage End(CgroupUsage start);
+
+    /// <summary>Kills every process of the run (the program cannot escape it: its cgroup fs is read-only).</summary>
+    public abstract void KillAll();
+
+    /// <summary>True when no process is left in the run cgroup.</summary>
+    public abstract bool IsEmpty();
+
+    /// <summary>Removes the run cgroup directories.</summary>
+    public abstract void Dispose();
+
+    protected static void KillPids(string procsFile)
+    {
+        foreach (var line in File.ReadAllLines(procsFile))
+        {
+            if (int.TryParse(line, NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            {
+                Native.kill(pid, 9);
+            }
+        }
+    }
+}
+
+internal sealed class CgroupV1Driver(string root) : CgroupDriver(root)
+{
+    public static readonly string[] Controllers = ["memory", "pids", "cpuacct", "freezer"];
+
+    public override CgroupVersion Version => CgroupVersion.V1;
+
+    public override string LxcConfig(ResourceLimits max, int extraProcesses)
+    {
+        // The container as a whole: the agent plus one run at its largest. Runs get their own, lower limits.
+        var memory = max.MemoryBytes + (64L * 1024 * 1024) + max.DiskBytes;
+        return string.Join('\n',
+            $"lxc.cgroup.memory.limit_in_bytes = {memory}",
+            $"lxc.cgroup.memory.memsw.limit_in_bytes = {memory}",
+            $"lxc.cgroup.pids.max = {max.Processes + extraProcesses}");
+    }
+
+    public override RunCgroup CreateRunGroup(int initPid)
+    {
+        var paths = ReadProcCgroups(initPid);
+        var dirs = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var controller in Controllers)
+        {
+            if (!paths.TryGetValue(controller, out var relative))
+            {
+                throw new SandboxUnavailableException($"container init {initPid} is in no '{controller}' cgroup");
+            }
+
+            var dir = Path.Combine(Root, controller, relative.TrimStart('/'), "run");
+            Directory.CreateDirectory(dir);
+            dirs[controller] = dir;
+        }
+
+        return new RunCgroupV1(dirs);
+    }
+}
+
+internal sealed class RunCgroupV1 : RunCgroup
+{
+    private readonly Dictionary<string, string> _dirs;
+    private readonly List<SafeFileHandle> _procs = [];
+
+    public RunCgroupV1(Dictionary<string, string> dirs)
+    {
+        _dirs = dirs;
+        try
+        {
+            // The freezer is only used by the host to stop the run while killing it; the program joins the rest.
+            foreach (var controller in new[] { "memory", "pids", "cpuacct", "freezer" })
+            {
+                _procs.Add(File.OpenHandle(Path.Combine(dirs[controller], "cgroup.procs"), FileMode.Open, FileAccess.Write));
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public override IReadOnlyList<SafeFileHandle> ProcsHandles => _procs;
+
+    private string Memory(string file) => Path.Combine(_dirs["memory"], file);
+
+    public override void Apply(ResourceLimits limits)
+    {
+        var bytes = limits.MemoryBytes.ToString(CultureInfo.InvariantCulture);
+        // memsw must stay >= limit: the order that works depends on raising or lowering.
+        try
+        {
+            CgroupDriver.WriteValue(Memory("memory.limit_in_bytes"), bytes);
+            CgroupDriver.WriteValue(Memory("memory.memsw.limit_in_bytes"), bytes);
+        }
+        catch (IOException)
+        {
+            CgroupDriver.WriteValue(Memory("memory.memsw.limit_in_bytes"), bytes);
+            CgroupDriver.WriteValue(Memory("memory.limit_in_bytes"), bytes);
+        }
+
+        CgroupDriver.WriteValue(Path.Combine(_dirs["pids"], "pids.max"), limits.Processes.ToString(CultureInfo.InvariantCulture));
+    }
+
+    public override CgroupUsage Begin()
+    {
+        CgroupDriver.WriteValue(Memory("memory.max_usage_in_bytes"), "0");
+        CgroupDriver.WriteValue(Memory("memory.memsw.max_usage_in_bytes"), "0");
+        CgroupDriver.WriteValue(Path.Combine(_dirs["cpuacct"], "cpuacct.usage"), "0");
+        return new CgroupUsage(0, 0, CgroupDriver.ReadKey(Memory("memory.oom_control"), "oom_kill"));
+    }
+
+    public override CgroupUsage End(CgroupUsage start) => new(
+        CgroupDriver.ReadLong(Path.Combine(_dirs["cpuacct"], "cpuacct.usage")),
+        Math.Max(CgroupDriver.ReadLong(Memory("memory.max_usage_in_bytes")), CgroupDriver.ReadLong(Memory("memory.memsw.max_usage_in_bytes"))),
+        CgroupDriver.ReadKey(Memory("memory.oom_control"), "oom_kill") - start.OomKills);
+
+    public override void KillAll()
+    {
+        var freezer = Path.Combine(_dirs["freezer"], "freezer.state");
+        var procs = Path.Combine(_dirs["pids"], "cgroup.procs");
+        // Freeze first so nothing can fork between reading the list and the signals.
+        CgroupDriver.WriteValue(freezer, "FROZEN");
+        try
+        {
+            for (var i = 0; i < 100 && File.ReadAllText(freezer).Trim() != "FROZEN"; i++)
+            {
+                Thread.Sleep(1);
+            }
+
+            KillPids(procs);
+        }
+        finally
+        {
+            CgroupDriver.WriteValue(freezer, "THAWED");
+        }
+    }
+
+    public override bool IsEmpty() => File.ReadAllText(Path.Combine(_dirs["pids"], "cgroup.procs")).Trim().Length == 0;
+
+    public override void Dispose()
+    {
+        foreach (var h in _procs)
+        {
+            h.Dispose();
+        }
+
+        _procs.Clear();
+    }
+}
+
+internal sealed class CgroupV2Driver(string root) : CgroupDriver(root)
+{
+    public override CgroupVersion Version => CgroupVersion.V2;
+
+    public override string LxcConfig(ResourceLimits max, int extraProcesses)
+    {
+        var memory = max.MemoryBytes + (64L * 1024 * 1024) + max.DiskBytes;
+        return string.Join('\n',
+            $"lxc.cgroup2.memory.max = {memory}",
+            "lxc.cgroup2.memory.swap.max = 0",
+            $"lxc.cgroup2.pids.max = {max.Processes + extraProcesses}");
+    }
+
+    public override RunCgroup CreateRunGroup(int initPid)
+    {
+        var paths = ReadProcCgroups(initPid);
+        if (!paths.TryGetValue("", out var relative))
+        {
+            throw new SandboxUnavailableException($"container init {initPid} is in no unified cgroup");
+        }
+
+        var container = Path.Combine(Root, relative.TrimStart('/'));
+        // "No internal processes": a cgroup that enables controllers for its children cannot hold tasks itself,
+        // so the agent moves to a leaf of its own before the run cgroup gets memory and pids.
+        var agent = Path.Combine(container, "agent");
+        if (!container.EndsWith("/agent", StringComparison.Ordinal))
+        {
+            Directory.CreateDirectory(agent);
+            WriteValue(Path.Combine(agent, "cgroup.procs"), initPid.ToString(CultureInfo.InvariantCulture));
+        }
+        else
+        {
+            container = Path.GetDirectoryName(container)!;
+        }
+
+        WriteValue(Path.Combine(container, "cgroup.subtree_control"), "+memory +pids +cpu");
+        var run = Path.Combine(container, "run");
+        Directory.CreateDirectory(run);
+        return new RunCgroupV2(run);
+    }
+}
+
+internal sealed class RunCgroupV2 : RunCgroup
+{
+    private readonly string _dir;
+    private readonly SafeFileHandle _procs;
+    private SafeFileHandle? _peak;
+
+    public RunCgroupV2(string dir)
+    {
+        _dir = dir;
+        _procs = File.OpenHandle(Path.Combine(dir, "cgroup.procs"), FileMode.Open, FileAccess.Write);
+    }
+
+    public override IReadOnlyList<SafeFileHandle> ProcsHandles => [_procs];
+
+    public override void Apply(ResourceLimits limits)
+    {
+        CgroupDriver.WriteValue(Path.Combine(_dir, "memory.max"), limits.MemoryBytes.ToString(CultureInfo.InvariantCulture));
+        CgroupDriver.WriteValue(Path.Combine(_dir, "memory.swap.max"), "0");
+        CgroupDriver.WriteValue(Path.Combine(_dir, "pids.max"), limits.Processes.ToString(CultureInfo.InvariantCulture));
+    }
+
+    public override CgroupUsage Begin()
+    {
+        // Since Linux 6.12 a write to memory.peak resets the peak seen through that descriptor.
+        _peak?.Dispose();
+        _peak = File.OpenHandle(Path.Combine(_dir, "memory.peak"), FileMode.Open, FileAccess.ReadWrite);
+        try
+        {
+            RandomAccess.Write(_peak, "reset\n"u8, 0);
+        }
+        catch (IOException)
+        {
+            // Older kernels: the peak is the cgroup's lifetime peak (an upper bound).
+        }
+
+        return new CgroupUsage(
+            CgroupDriver.ReadKey(Path.Combine(_dir, "cpu.stat"), "usage_usec") * 1000,
+            0,
+            CgroupDriver.ReadKey(Path.Combine(_dir, "memory.events"), "oom_kill"));
+    }
+
+    public override CgroupUsage End(CgroupUsage start)
+    {
+        long peak = 0;
+        if (_peak is not null)
+        {
+            var buffer = new byte[64];
+            var n = RandomAccess.Read(_peak, buffer, 0);
+            _ = long.TryParse(System.Text.Encoding.ASCII.GetString(buffer, 0, n).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out peak);
+        }
+
+        return new CgroupUsage(
+            (CgroupDriver.ReadKey(Path.Combine(_dir, "cpu.stat"), "usage_usec") * 1000) - start.CpuNanoseconds,
+            peak,
+            CgroupDriver.ReadKey(Path.Combine(_dir, "memory.events"), "oom_kill") - start.OomKills);
+    }
+
+    public override void KillAll()
+    {
+        var kill = Path.Combine(_dir, "cgroup.kill");
+        if (File.Exists(kill))
+        {
+            CgroupDriver.WriteValue(kill, "1");
+            return;
+        }
+
+        // Before 5.14: freeze, kill, thaw.
+        var freeze = Path.Combine(_dir, "cgroup.freeze");
+        CgroupDriver.WriteValue(freeze, "1");
+        try
+        {
+            KillPids(Path.Combine(_dir, "cgroup.procs"));
+        }
+        finally
+        {
+            CgroupDriver.WriteValue(freeze, "0");
+        }
+    }
+
+    public override bool IsEmpty() => File.ReadAllText(Path.Combine(_dir, "cgroup.procs")).Trim().Length == 0;
+
+    public override void Dispose()
+    {
+        _peak?.Dispose();
+        _procs.Dispose();
+    }
+}

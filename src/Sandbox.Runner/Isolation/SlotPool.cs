@@ -1,0 +1,210 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+
+namespace Sandbox.Runner.Isolation;
+
+/// <summary>
+/// The warm containers of this runner: one per slot, started fresh when the pool starts (stale containers
+/// of dead runners are swept first), each reset by its agent after every use and replaced on any doubt.
+/// </summary>
+internal sealed class SlotPool : IAsyncDisposable
+{
+    private readonly ProvisionedImage _image;
+    private readonly SandboxOptions _options;
+    private readonly ILogger _logger;
+    private readonly Channel<Container> _free;
+    private readonly Container?[] _containers;
+    private readonly int[] _generations;
+    private readonly string _instance;
+    private readonly FileStream _instanceLock;
+    private readonly CancellationTokenSource _disposing = new();
+    private int _disposed;
+
+    private SlotPool(ProvisionedImage image, SandboxOptions options, ILogger logger)
+    {
+        _image = image;
+        _options = options;
+        _logger = logger;
+        _free = Channel.CreateUnbounded<Container>();
+        _containers = new Container?[options.Slots];
+        _generations = new int[options.Slots];
+        _instance = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
+        var instances = Path.Combine(options.RuntimeDirectory, "instances");
+        Directory.CreateDirectory(instances);
+        // Held for the life of this process; a container whose instance lock is free belongs to a dead runner.
+        _instanceLock = new FileStream(Path.Combine(instances, _instance + ".lock"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
+    }
+
+    public int Slots => _containers.Length;
+
+    /// <summary>Sweeps stale containers, then starts every slot's container.</summary>
+    public static SlotPool Start(ProvisionedImage image, SandboxOptions options, ILogger logger)
+    {
+        SweepStale(options, logger);
+        var pool = new SlotPool(image, options, logger);
+        try
+        {
+            Parallel.For(0, options.Slots, slot => pool.StartSlot(slot));
+            return pool;
+        }
+        catch
+        {
+            pool.DisposeContainers();
+            throw;
+        }
+    }
+
+    /// <summary>Waits for a free, clean container.</summary>
+    public async ValueTask<Container> AcquireAsync(CancellationToken cancellationToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposing.Token);
+        return await _free.Reader.ReadAsync(linked.Token);
+    }
+
+    /// <summary>
+    /// Returns a container after use. It serves again only once its agent has killed everything the run
+    /// left and wiped the writable space, and its run cgroup is empty; otherwise it is replaced.
+    /// </summary>
+    public void Release(Container container, bool alreadyReset = false)
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            if (!alreadyReset)
+            {
+                container.Agent.Reset(TimeSpan.FromSeconds(10));
+            }
+
+            if (!container.Cgroup.IsEmpty())
+            {
+                throw new InvalidOperationException("processes survived the reset");
+            }
+
+            _free.Writer.TryWrite(container);
+        }
+        catch (Exception e)
+        {
+            _logger.LogWarning("Replacing container {Name}: {Reason}", container.Name, e.Message);
+            Replace(container);
+        }
+    }
+
+    /// <summary>Stops a container that cannot be trusted any more and starts a fresh one in its slot.</summary>
+    public void Replace(Container container)
+    {
+        container.Dispose();
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            StartSlot(container.Slot);
+        }
+        catch (Exception e)
+        {
+            // The slot stays empty: the pool serves with one slot fewer rather than with a doubtful container.
+            _logger.LogError("Slot {Slot} could not be restarted: {Error}", container.Slot, e.Message);
+        }
+    }
+
+    private void StartSlot(int slot)
+    {
+        var generation = Interlocked.Increment(ref _generations[slot]);
+        var name = $"sbx-{_instance}-{slot}-{generation}";
+        var container = Container.Start(name, slot, _image, _options, _logger);
+        _containers[slot] = container;
+        _free.Writer.TryWrite(container);
+    }
+
+    private static void SweepStale(SandboxOptions options, ILogger logger)
+    {
+        var lxcPath = Path.Combine(options.StateDirectory, "lxc");
+        if (!Directory.Exists(lxcPath))
+        {
+            return;
+        }
+
+        foreach (var dir in Directory.GetDirectories(lxcPath, "sbx-*"))
+        {
+            var name = Path.GetFileName(dir);
+            var parts = name.Split('-');
+            if (parts.Length != 4)
+            {
+                continue;
+            }
+
+            var lockPath = Path.Combine(options.RuntimeDirectory, "instances", parts[1] + ".lock");
+            if (IsHeld(lockPath))
+            {
+                continue;
+            }
+
+            logger.LogInformation("Removing stale container {Name} of a runner that is gone", name);
+            using (var p = System.Diagnostics.Process.Start("lxc-stop", ["-P", lxcPath, "-n", name, "-k"]))
+            {
+                p.WaitForExit(TimeSpan.FromSeconds(30));
+            }
+
+            Container.RemoveFiles(lxcPath, options.RuntimeDirectory, name);
+            try
+            {
+                File.Delete(lockPath);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    private static bool IsHeld(string lockPath)
+    {
+        if (!File.Exists(lockPath))
+        {
+            return false;
+        }
+
+        try
+        {
+            using var probe = new FileStream(lockPath, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            return false;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
+    private void DisposeContainers()
+    {
+        Parallel.ForEach(_containers, c => c?.Dispose());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _disposing.CancelAsync();
+        _free.Writer.TryComplete();
+        DisposeContainers();
+        var lockPath = _instanceLock.Name;
+        _instanceLock.Dispose();
+        try
+        {
+            File.Delete(lockPath);
+        }
+        catch (IOException)
+        {
+        }
+
+        _disposing.Dispose();
+    }
+}

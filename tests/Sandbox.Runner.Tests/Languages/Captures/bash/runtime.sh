@@ -1,0 +1,4 @@
+echo start
+nosuchcommand --flag
+x=$((1 / 0))
+echo done

@@ -1,0 +1,5 @@
+int helper(void);
+
+int main(void) {
+    return helper();
+}

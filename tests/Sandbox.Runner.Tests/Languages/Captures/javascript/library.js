@@ -1,0 +1,2 @@
+const data = JSON.parse("{bad json");
+console.log(data);

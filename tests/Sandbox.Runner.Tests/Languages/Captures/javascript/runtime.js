@@ -1,0 +1,5 @@
+function greet(person) {
+  return "Hello, " + person.name.toUpperCase();
+}
+
+console.log(greet({}));

@@ -1,0 +1,2 @@
+const buf = new Buffer(4);
+console.log(buf.length);

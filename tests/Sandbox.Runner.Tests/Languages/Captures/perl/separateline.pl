@@ -1,0 +1,6 @@
+use strict;
+use warnings;
+use File::Find;
+
+find(sub { }, "/nonexistent");
+print "done\n";

@@ -1,0 +1,5 @@
+use strict;
+use warnings;
+
+$y = 5;
+print "$y\n";

@@ -1,0 +1,5 @@
+use strict;
+use warnings;
+
+my $x = 1
+print "$x\n";

@@ -1,0 +1,3 @@
+require "json"
+
+JSON.parse("{bad json")

@@ -1,0 +1,9 @@
+def divide(a, b)
+  a / b
+end
+
+def main
+  puts divide(1, 0)
+end
+
+main
