@@ -1,0 +1,17 @@
+/* Counts primes strictly below n: wrong whenever n itself is prime (secret test n = 2 and n = 99991). */
+#include <stdio.h>
+#include <stdlib.h>
+
+int main(void) {
+    int n;
+    if (scanf("%d", &n) != 1) return 1;
+    char *composite = calloc((size_t) n + 2, 1);
+    int count = 0;
+    for (long long i = 2; i < n; i++) {
+        if (composite[i]) continue;
+        count++;
+        for (long long j = i * i; j < n; j += i) composite[j] = 1;
+    }
+    printf("%d\n", count);
+    return 0;
+}

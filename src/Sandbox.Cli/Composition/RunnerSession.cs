@@ -1,0 +1,94 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Sandbox.Remote.Client;
+using Sandbox.Remote.Contract;
+using Sandbox.Remote.InProcess;
+using Sandbox.Runner;
+using Sandbox.Runner.Execution;
+using Sandbox.Runner.Judging;
+
+namespace Sandbox.Cli.Composition;
+
+/// <summary>
+/// The runner a command talks to: the embedded engine (this machine's LXC, the default) or a remote
+/// runner host (<c>--runner ws://...</c>). Either way only <see cref="ISandboxRpc"/> is visible.
+/// </summary>
+internal sealed class RunnerSession : IAsyncDisposable
+{
+    private readonly ServiceProvider? _services;
+
+    private RunnerSession(ISandboxRpc rpc, ServiceProvider? services)
+    {
+        Rpc = rpc;
+        _services = services;
+    }
+
+    public ISandboxRpc Rpc { get; }
+
+    /// <summary>The embedded engine, when there is one (null for a remote runner).</summary>
+    public CodeRunner? Engine => _services?.GetService<CodeRunner>();
+
+    /// <summary>Registers everything the embedded runner needs (engine, judging, in-process RPC).</summary>
+    public static IServiceCollection AddEmbeddedRunner(IServiceCollection services, int? slots = null)
+    {
+        services.AddSandboxRunner(o =>
+        {
+            if (slots is { } s)
+            {
+                o.Slots = s;
+            }
+        });
+        services.AddSandboxJudging();
+        services.AddSandboxRpc(o => o.Slots = slots);
+        return services;
+    }
+
+    /// <summary>Opens the runner for <paramref name="runnerUrl"/> (null: embedded).</summary>
+    public static async Task<RunnerSession> OpenAsync(string? runnerUrl, string? tokenFile, int? slots, LogLevel logLevel, CancellationToken cancellationToken)
+    {
+        ServiceProvider? services = null;
+        var rpc = await SandboxRpcConnector.ConnectAsync(
+            runnerUrl,
+            tokenFile,
+            () =>
+            {
+                var collection = new ServiceCollection();
+                collection.AddLogging(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(logLevel)
+                    .AddFilter("Microsoft", LogLevel.Warning));
+                // Logs go to stderr: stdout belongs to the program's output and --json.
+                collection.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+                AddEmbeddedRunner(collection, slots);
+                services = collection.BuildServiceProvider();
+                return services.GetRequiredService<ISandboxRpc>();
+            },
+            cancellationToken);
+        return new RunnerSession(rpc, services);
+    }
+
+    /// <summary>Provisions and starts the embedded engine with progress on stderr (no-op for a remote runner).</summary>
+    public async Task StartAsync(TextWriter progressWriter, CancellationToken cancellationToken)
+    {
+        if (Engine is { } engine)
+        {
+            await engine.StartAsync(new SyncProgress(line => progressWriter.WriteLine($"sandbox: {line}")), cancellationToken);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Rpc is IAsyncDisposable remote && _services is null)
+        {
+            await remote.DisposeAsync();
+        }
+
+        if (_services is not null)
+        {
+            await _services.DisposeAsync();
+        }
+    }
+
+    private sealed class SyncProgress(Action<string> report) : IProgress<string>
+    {
+        public void Report(string value) => report(value);
+    }
+}
