@@ -63,7 +63,14 @@ internal static class ServeCommand
                 return 2;
             }
 
-            return await RunAsync(options, parseResult.GetValue(runner), parseResult.GetValue(tokenFile), rpcFactory, parseResult.InvocationConfiguration.Output, cancellationToken);
+            return await RunAsync(
+                options,
+                parseResult.GetValue(runner),
+                parseResult.GetValue(tokenFile),
+                rpcFactory,
+                parseResult.InvocationConfiguration.Output,
+                parseResult.InvocationConfiguration.Error,
+                cancellationToken);
         });
         return command;
     }
@@ -74,25 +81,54 @@ internal static class ServeCommand
         string? tokenFile,
         Func<string?, string?, CancellationToken, Task<ISandboxRpc>> rpcFactory,
         TextWriter output,
+        TextWriter error,
         CancellationToken cancellationToken)
     {
-        await using var app = PlaygroundApp.Build(
-            options,
-            services => LanguageServerWiring.AddLanguageServer(services, runnerUrl, tokenFile, rpcFactory),
-            LanguageServerWiring.MapLanguageServer);
-        await app.StartAsync(cancellationToken);
-        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-        await output.WriteLineAsync(ListeningPrefix + string.Join(' ', addresses));
-        await output.FlushAsync(cancellationToken);
+        // One runner for every tab, made (and for the embedded runner, provisioned) before the page is served,
+        // so the first Run does not pay for it.
+        ISandboxRpc runner;
         try
         {
-            await app.WaitForShutdownAsync(cancellationToken);
+            runner = await rpcFactory(runnerUrl, tokenFile, cancellationToken);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            // Ctrl+C or SIGTERM: a normal stop.
+            await error.WriteLineAsync($"sandbox serve: cannot start the runner: {e.Message}");
+            return 70;
         }
 
-        return 0;
+        try
+        {
+            await using var app = PlaygroundApp.Build(
+                options,
+                services => LanguageServerWiring.AddLanguageServer(services, new SharedSandboxRpc(runner)),
+                LanguageServerWiring.MapLanguageServer);
+            await app.StartAsync(cancellationToken);
+            var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+            await output.WriteLineAsync(ListeningPrefix + string.Join(' ', addresses));
+            await output.FlushAsync(cancellationToken);
+            try
+            {
+                await app.WaitForShutdownAsync(cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Ctrl+C or SIGTERM: a normal stop.
+            }
+
+            return 0;
+        }
+        finally
+        {
+            switch (runner)
+            {
+                case IAsyncDisposable asyncDisposable:
+                    await asyncDisposable.DisposeAsync();
+                    break;
+                case IDisposable disposable:
+                    disposable.Dispose();
+                    break;
+            }
+        }
     }
 }
