@@ -6,6 +6,7 @@ import { javascript } from '@codemirror/lang-javascript';
 import { cpp } from '@codemirror/lang-cpp';
 import { java } from '@codemirror/lang-java';
 import { rust } from '@codemirror/lang-rust';
+import { php } from '@codemirror/lang-php';
 import { c, csharp, kotlin, scala } from '@codemirror/legacy-modes/mode/clike';
 import { go } from '@codemirror/legacy-modes/mode/go';
 import { ruby } from '@codemirror/legacy-modes/mode/ruby';
@@ -35,6 +36,7 @@ const byKey = new Map([
   ['c', legacy(c)],
   ['java', () => java()],
   ['rust', () => rust()], ['rs', () => rust()],
+  ['php', () => php({ plain: false })],
   ['csharp', legacy(csharp)], ['cs', legacy(csharp)], ['c#', legacy(csharp)],
   ['kotlin', legacy(kotlin)], ['kt', legacy(kotlin)],
   ['scala', legacy(scala)],

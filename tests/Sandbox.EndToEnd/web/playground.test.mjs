@@ -202,6 +202,27 @@ for (const [name, options] of Object.entries(viewports)) {
   });
 }
 
+test('switching language loads its starter code, which runs, and keeps the other program', async () => {
+  const context = await browser.newContext(viewports.desktop);
+  try {
+    const page = await openPage(context, server.url);
+    await choose(page, 'language', 'python');
+    await setProgram(page, 'print("python program kept")');
+    await choose(page, 'language', 'c');
+    const starter = await programText(page);
+    assert.match(starter, /main/, 'the C starter has a main function');
+    await page.click('#run');
+    await waitIdle(page);
+    assert.match(await page.textContent('#run-status'), /^OK/);
+    assert.ok((await outputText(page, 'stdout')).length > 0, 'the starter prints something');
+    await choose(page, 'language', 'python');
+    assert.equal(await programText(page), 'print("python program kept")');
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
 test('Stop ends a program that never finishes', async () => {
   const context = await browser.newContext(viewports.desktop);
   try {
