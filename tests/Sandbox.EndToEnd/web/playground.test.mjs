@@ -36,6 +36,19 @@ const fizzBuzz = [
 
 let server;
 let browser;
+let failed = false;
+
+/** node:test's test(), remembering failures so the server's log is printed once at the end. */
+function flowTest(name, fn) {
+  return test(name, async (t) => {
+    try {
+      await fn(t);
+    } catch (error) {
+      failed = true;
+      throw error;
+    }
+  });
+}
 
 before(async () => {
   await mkdir(images, { recursive: true });
@@ -44,6 +57,7 @@ before(async () => {
 });
 
 after(async () => {
+  if (failed && server) console.log(`# sandbox serve log (last 60 lines):\n${server.log().split('\n').slice(-60).map((l) => `#   ${l}`).join('\n')}`);
   await browser?.close();
   await server?.stop();
 });
@@ -54,7 +68,7 @@ async function choose(page, selectId, value) {
 
 for (const [name, options] of Object.entries(viewports)) {
   describe(`playground (${name}, ${options.viewport.width}x${options.viewport.height})`, () => {
-    test('typing a program and pressing Run streams its output live', async () => {
+    flowTest('typing a program and pressing Run streams its output live', async () => {
       const context = await browser.newContext(options);
       try {
         const page = await openPage(context, server.url);
@@ -79,7 +93,7 @@ for (const [name, options] of Object.entries(viewports)) {
       }
     });
 
-    test('a syntax error shows a diagnostic in the editor', async () => {
+    flowTest('a syntax error shows a diagnostic in the editor', async () => {
       const context = await browser.newContext(options);
       try {
         const page = await openPage(context, server.url);
@@ -100,7 +114,7 @@ for (const [name, options] of Object.entries(viewports)) {
       }
     });
 
-    test('checking FizzBuzz fills the verdict table test by test', async () => {
+    flowTest('checking FizzBuzz fills the verdict table test by test', async () => {
       const context = await browser.newContext(options);
       try {
         const page = await openPage(context, server.url);
@@ -135,7 +149,7 @@ for (const [name, options] of Object.entries(viewports)) {
       }
     });
 
-    test('a reload restores the program, language, stdin and problem', async () => {
+    flowTest('a reload restores the program, language, stdin and problem', async () => {
       const context = await browser.newContext(options);
       try {
         const page = await openPage(context, server.url);
@@ -158,7 +172,7 @@ for (const [name, options] of Object.entries(viewports)) {
       }
     });
 
-    test('a shared link shows the same code, input and output in a fresh browser', async () => {
+    flowTest('a shared link shows the same code, input and output in a fresh browser', async () => {
       const context = await browser.newContext(options);
       const visitor = await browser.newContext(options);
       try {
@@ -202,7 +216,7 @@ for (const [name, options] of Object.entries(viewports)) {
   });
 }
 
-test('switching language loads its starter code, which runs, and keeps the other program', async () => {
+flowTest('switching language loads its starter code, which runs, and keeps the other program', async () => {
   const context = await browser.newContext(viewports.desktop);
   try {
     const page = await openPage(context, server.url);
@@ -223,7 +237,7 @@ test('switching language loads its starter code, which runs, and keeps the other
   }
 });
 
-test('Stop ends a program that never finishes', async () => {
+flowTest('Stop ends a program that never finishes', async () => {
   const context = await browser.newContext(viewports.desktop);
   try {
     const page = await openPage(context, server.url);
@@ -242,7 +256,7 @@ test('Stop ends a program that never finishes', async () => {
   }
 });
 
-test('dark theme follows the system setting', async () => {
+flowTest('dark theme follows the system setting', async () => {
   const context = await browser.newContext({ ...viewports.desktop, colorScheme: 'dark' });
   try {
     const page = await openPage(context, server.url);
@@ -257,7 +271,7 @@ test('dark theme follows the system setting', async () => {
   }
 });
 
-test('the page fits a 360 px wide screen with every control labelled', async () => {
+flowTest('the page fits a 360 px wide screen with every control labelled', async () => {
   const context = await browser.newContext({ ...viewports.phone, viewport: { width: 360, height: 740 } });
   try {
     const page = await openPage(context, server.url);
@@ -274,7 +288,7 @@ test('the page fits a 360 px wide screen with every control labelled', async () 
   }
 });
 
-test('Run to first output line for a Python hello (measured in the page)', async () => {
+flowTest('Run to first output line for a Python hello (measured in the page)', async () => {
   const context = await browser.newContext(viewports.desktop);
   try {
     const page = await openPage(context, server.url);
@@ -283,7 +297,8 @@ test('Run to first output line for a Python hello (measured in the page)', async
     const samples = [];
     for (let i = 0; i < 5; i++) {
       await page.evaluate(() => {
-        window.__firstOutput = new Promise((resolve) => {
+        window.__firstOutput = new Promise((resolve, reject) => {
+          setTimeout(() => reject(new Error('no output within 30 s')), 30_000);
           const run = document.getElementById('run');
           let started = 0;
           run.addEventListener('click', () => { started = performance.now(); }, { once: true, capture: true });
