@@ -1,1 +1,22 @@
-return 0;
+using System.CommandLine;
+using Sandbox.Cli.Commands;
+
+var root = new RootCommand("Sandbox: run untrusted code in a locked-down LXC container and bring the result into your editor")
+{
+    RunCommand.Create(),
+    LanguagesCommand.Create(),
+};
+
+var parse = root.Parse(args);
+if (parse.Errors.Count > 0)
+{
+    foreach (var error in parse.Errors)
+    {
+        CliOptions.Error(error.Message);
+    }
+
+    Console.Error.WriteLine("Try `sandbox --help`.");
+    return CliOptions.UsageExit;
+}
+
+return await parse.InvokeAsync();

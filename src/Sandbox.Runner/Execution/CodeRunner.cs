@@ -227,7 +227,7 @@ public sealed class CodeRunner : ICodeRunner, IAsyncDisposable
         var limits = _options.CompileLimits;
         var outcome = await SandboxProcess.RunAsync(
             container,
-            new ProcessSpec(Expand(language.Compile, language, _options.MaxLimits), ReadOnlyMemory<byte>.Empty, limits, OutputStreamKind.Compile, OutputStreamKind.Compile, MergeStderr: true, AfterExit.KillLeftovers),
+            new ProcessSpec(Expand(language.Compile, language, limits), ReadOnlyMemory<byte>.Empty, limits, OutputStreamKind.Compile, OutputStreamKind.Compile, MergeStderr: true, AfterExit.KillLeftovers),
             _options.RunUid,
             output,
             cancellationToken);

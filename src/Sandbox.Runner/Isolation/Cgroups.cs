@@ -101,9 +101,9 @@ internal abstract class CgroupDriver(string root)
     }
 
     /// <summary>rmdir a cgroup; the kernel can say EBUSY for a few ms after its last task exits.</summary>
-    internal static void RemoveDirectory(string path)
+    internal static void RemoveDirectory(string path, int attempts = 50)
     {
-        for (var attempt = 0; attempt < 50; attempt++)
+        for (var attempt = 0; attempt < attempts; attempt++)
         {
             try
             {
@@ -114,9 +114,13 @@ internal abstract class CgroupDriver(string root)
 
                 return;
             }
-            catch (IOException) when (attempt < 49)
+            catch (IOException) when (attempt < attempts - 1)
             {
                 Thread.Sleep(2);
+            }
+            catch (IOException)
+            {
+                // Still busy (or not empty): left for a later sweep.
             }
         }
     }
@@ -127,6 +131,9 @@ internal abstract class RunCgroup : IDisposable
 {
     /// <summary>Descriptors of the <c>cgroup.procs</c> files; the agent's child writes "0" to each to join.</summary>
     public abstract IReadOnlyList<SafeFileHandle> ProcsHandles { get; }
+
+    /// <summary>The container's own cgroup (parent of the run cgroup); LXC removes it when the container stops.</summary>
+    public abstract string ContainerDirectory { get; }
 
     /// <summary>Sets memory (no swap beyond it) and process limits.</summary>
     public abstract void Apply(ResourceLimits limits);
@@ -218,6 +225,8 @@ internal sealed class RunCgroupV1 : RunCgroup
     }
 
     public override IReadOnlyList<SafeFileHandle> ProcsHandles => _procs;
+
+    public override string ContainerDirectory => Path.GetDirectoryName(_dirs["memory"])!;
 
     private string Memory(string file) => Path.Combine(_dirs["memory"], file);
 
@@ -341,6 +350,8 @@ internal sealed class RunCgroupV2 : RunCgroup
     }
 
     public override IReadOnlyList<SafeFileHandle> ProcsHandles => [_procs];
+
+    public override string ContainerDirectory => Path.GetDirectoryName(_dir)!;
 
     public override void Apply(ResourceLimits limits)
     {

@@ -162,7 +162,18 @@ internal sealed class Container : IDisposable
         Cgroup?.Dispose();
         Agent?.Dispose();
         var dir = Path.Combine(_lxcPath, Name);
-        if (File.Exists(Path.Combine(dir, "config")))
+        if (InitPid > 0 && Native.kill(InitPid, 9) == 0)
+        {
+            // SIGKILL to the container's init ends every process in its PID namespace at once; LXC's monitor
+            // then tears the container down. Wait (bounded) for its cgroup to go: that is the end of the monitor's work.
+            var clock = Stopwatch.StartNew();
+            var cgroup = Cgroup?.ContainerDirectory;
+            while (cgroup is not null && Directory.Exists(cgroup) && clock.Elapsed < TimeSpan.FromSeconds(5))
+            {
+                Thread.Sleep(1);
+            }
+        }
+        else if (File.Exists(Path.Combine(dir, "config")))
         {
             var code = Lxc("lxc-stop", "-k");
             if (code != 0 && code != 2)

@@ -67,19 +67,27 @@ internal sealed class Provisioner(SandboxOptions options, ILanguageCatalog langu
         EnsureSubordinateIds("/etc/subgid");
         InstallToolchains(progress);
 
+        // Each recipe gets its own root, never changed once built: runners of another version on this machine
+        // keep using theirs while this one is built.
         var stamp = ComputeStamp(agentSource, agentHeader);
-        var rootfs = Path.Combine(options.StateDirectory, "rootfs");
-        var stampFile = Path.Combine(options.StateDirectory, "rootfs.stamp");
-        if (!Directory.Exists(rootfs) || !File.Exists(stampFile) || File.ReadAllText(stampFile) != stamp)
+        var rootfs = Path.Combine(options.StateDirectory, "rootfs-" + stamp[..16].ToLowerInvariant());
+        if (!Directory.Exists(rootfs))
         {
             progress?.Report("Building the sandbox root file system...");
             BuildRootFs(rootfs, agentSource);
-            File.WriteAllText(stampFile, stamp);
+            RemoveUnusedRoots(rootfs);
         }
 
         // The profile LXC reads lives in root-owned state, never in a folder a user can edit.
-        var seccompCopy = Path.Combine(options.StateDirectory, "sandbox.seccomp");
-        File.Copy(seccomp, seccompCopy, overwrite: true);
+        // Named by content, so a runner of another version never sees its profile change under it.
+        var profile = File.ReadAllBytes(seccomp);
+        var seccompCopy = Path.Combine(options.StateDirectory, $"sandbox-{Convert.ToHexStringLower(SHA256.HashData(profile))[..16]}.seccomp");
+        if (!File.Exists(seccompCopy))
+        {
+            var temporary = seccompCopy + "." + Environment.ProcessId;
+            File.WriteAllBytes(temporary, profile);
+            File.Move(temporary, seccompCopy, overwrite: true);
+        }
         return new ProvisionedImage(rootfs, seccompCopy, File.ReadAllText(template), cgroups);
     }
 
@@ -167,7 +175,7 @@ internal sealed class Provisioner(SandboxOptions options, ILanguageCatalog langu
     private void BuildRootFs(string rootfs, string agentSource)
     {
         // Build beside, then swap: a half-built root is never used, and running containers keep the old one open.
-        var staging = rootfs + ".new";
+        var staging = rootfs + "." + Environment.ProcessId + ".new";
         if (Directory.Exists(staging))
         {
             Directory.Delete(staging, recursive: true);
@@ -211,22 +219,32 @@ internal sealed class Provisioner(SandboxOptions options, ILanguageCatalog langu
 
         File.SetUnixFileMode(Path.Combine(agentDir, "agent"), UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
 
-        var old = rootfs + ".old";
-        if (Directory.Exists(old))
-        {
-            Directory.Delete(old, recursive: true);
-        }
-
-        if (Directory.Exists(rootfs))
-        {
-            Directory.Move(rootfs, old);
-        }
-
         Directory.Move(staging, rootfs);
-        if (Directory.Exists(old))
+    }
+
+    /// <summary>Deletes roots of older recipes that no container config refers to any more.</summary>
+    private void RemoveUnusedRoots(string current)
+    {
+        var lxc = Path.Combine(options.StateDirectory, "lxc");
+        var configs = Directory.Exists(lxc)
+            ? Directory.GetDirectories(lxc).Select(d => Path.Combine(d, "config")).Where(File.Exists).Select(File.ReadAllText).ToList()
+            : [];
+        foreach (var dir in Directory.GetDirectories(options.StateDirectory, "rootfs-*"))
         {
-            // Safe: the old root is host-owned and was only ever mounted read-only into containers.
-            Directory.Delete(old, recursive: true);
+            if (dir == current || dir.EndsWith(".new", StringComparison.Ordinal) || configs.Any(c => c.Contains(dir, StringComparison.Ordinal)))
+            {
+                continue;
+            }
+
+            try
+            {
+                // Host-owned and only ever mounted read-only into containers; none uses it now.
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (IOException e)
+            {
+                logger.LogDebug("Old root {Dir} not removed: {Error}", dir, e.Message);
+            }
         }
     }
 

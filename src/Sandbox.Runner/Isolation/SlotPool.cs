@@ -124,6 +124,7 @@ internal sealed class SlotPool : IAsyncDisposable
 
     private static void SweepStale(SandboxOptions options, ILogger logger)
     {
+        SweepStaleCgroups(options);
         var lxcPath = Path.Combine(options.StateDirectory, "lxc");
         if (!Directory.Exists(lxcPath))
         {
@@ -158,6 +159,52 @@ internal sealed class SlotPool : IAsyncDisposable
             }
             catch (IOException)
             {
+            }
+        }
+    }
+
+    /// <summary>
+    /// Removes empty cgroups LXC left for containers of dead runners (e.g. a monitor cgroup after a failed start).
+    /// rmdir only ever removes an empty cgroup, so a live container's cgroup cannot be harmed.
+    /// </summary>
+    private static void SweepStaleCgroups(SandboxOptions options)
+    {
+        if (!Directory.Exists(options.CgroupRoot))
+        {
+            return;
+        }
+
+        var roots = Directory.GetDirectories(options.CgroupRoot).Append(options.CgroupRoot);
+        foreach (var root in roots)
+        {
+            string[] candidates;
+            try
+            {
+                candidates = Directory.GetDirectories(root, "lxc.*.sbx-*");
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                continue;
+            }
+
+            foreach (var dir in candidates)
+            {
+                var parts = Path.GetFileName(dir).Split('-');
+                if (parts.Length != 4 || IsHeld(Path.Combine(options.RuntimeDirectory, "instances", parts[1] + ".lock")))
+                {
+                    continue;
+                }
+
+                foreach (var child in new[] { "run", "agent" })
+                {
+                    CgroupDriver.RemoveDirectory(Path.Combine(dir, child), attempts: 1);
+                }
+
+                CgroupDriver.RemoveDirectory(dir, attempts: 1);
             }
         }
     }

@@ -10,8 +10,12 @@ namespace Sandbox.Runner.Languages;
 /// </summary>
 public static class DiagnosticParser
 {
-    /// <summary>The sandbox's work directory, where the source file lives while it compiles and runs.</summary>
-    public const string WorkDirectory = "/work";
+    /// <summary>
+    /// The directories the source file lives in while it compiles and runs, as tools print them: the sandbox's
+    /// <c>/work</c> and the engine's real directory behind it (<c>/work</c> links to <c>/box/work</c>, and
+    /// runtimes that resolve their script's path print the real one).
+    /// </summary>
+    public static IReadOnlyList<string> WorkDirectories { get; } = ["/work", "/box/work"];
 
     // Program output is untrusted: bound the text read and the time any pattern may take on it.
     private const int MaxScannedChars = 256 * 1024;
@@ -74,7 +78,7 @@ public static class DiagnosticParser
         return found.OrderBy(entry => entry.Position).Select(entry => entry.Diagnostic).Distinct().ToList();
     }
 
-    /// <summary>Whether a path printed by a tool names the source file in the work directory (<c>main.c</c>, <c>./main.go</c>, <c>/work/main.py</c>).</summary>
+    /// <summary>Whether a path printed by a tool names the source file in the work directory (<c>main.c</c>, <c>./main.go</c>, <c>/work/main.py</c>, <c>/box/work/main.js</c>).</summary>
     public static bool IsSourceFile(string printedPath, string sourceFileName)
     {
         var path = printedPath.Trim();
@@ -83,9 +87,16 @@ public static class DiagnosticParser
             path = path[2..];
         }
 
-        if (path.StartsWith(WorkDirectory + "/", StringComparison.Ordinal))
+        var slash = path.LastIndexOf('/');
+        if (slash >= 0)
         {
-            path = path[(WorkDirectory.Length + 1)..];
+            var directory = slash == 0 ? "/" : path[..slash];
+            if (!WorkDirectories.Contains(directory, StringComparer.Ordinal))
+            {
+                return false;
+            }
+
+            path = path[(slash + 1)..];
         }
 
         return string.Equals(path, sourceFileName, StringComparison.Ordinal);

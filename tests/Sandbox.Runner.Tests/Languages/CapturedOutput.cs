@@ -2,6 +2,8 @@
 // Written by Languages/Captures/capture.py from the real toolchains' output; do not edit by hand.
 // </auto-generated>
 
+#nullable enable
+
 namespace Sandbox.Runner.Tests.Languages;
 
 /// <summary>What the real compilers and runtimes printed for the cases in Languages/Captures.</summary>
@@ -113,7 +115,7 @@ internal static class CapturedOutput
 
     /// <summary>c/link: compile step, exit 1.</summary>
     public const string CLinkCompile = """
-        /usr/bin/ld: /tmp/cca1D4vH.o: in function `main':
+        /usr/bin/ld: /tmp/ccrNcI7b.o: in function `main':
         main.c:(.text.startup+0x1): undefined reference to `helper'
         collect2: error: ld returned 1 exit status
         """ + "\n";
@@ -396,7 +398,7 @@ internal static class CapturedOutput
 
     /// <summary>javascript/warning: run step, exit 0.</summary>
     public const string JavascriptWarningRun = """
-        (node:32331) [DEP0005] DeprecationWarning: Buffer() is deprecated due to security and usability issues. Please use the Buffer.alloc(), Buffer.allocUnsafe(), or Buffer.from() methods instead.
+        (node:12735) [DEP0005] DeprecationWarning: Buffer() is deprecated due to security and usability issues. Please use the Buffer.alloc(), Buffer.allocUnsafe(), or Buffer.from() methods instead.
             at showFlaggedDeprecation (node:buffer:191:11)
             at new Buffer (node:buffer:269:3)
             at Object.<anonymous> (/work/main.js:1:13)
@@ -485,6 +487,16 @@ internal static class CapturedOutput
         	from main.rb:3:in `<main>'
         """ + "\n";
 
+    /// <summary>ruby/nameerror: run step, exit 1.</summary>
+    public const string RubyNameerrorRun = """
+        main.rb:2:in `greet': undefined local variable or method `nme' for main:Object (NameError)
+
+          puts "Hello, #{nme}"
+                         ^^^
+        Did you mean?  name
+        	from main.rb:5:in `<main>'
+        """ + "\n";
+
     /// <summary>ruby/runtime: run step, exit 1.</summary>
     public const string RubyRuntimeRun = """
         main.rb:2:in `/': divided by 0 (ZeroDivisionError)
@@ -526,6 +538,15 @@ internal static class CapturedOutput
         ./main.go:10:14: undefined: y
         """ + "\n";
 
+    /// <summary>go/deadlock: run step, exit 2.</summary>
+    public const string GoDeadlockRun = """
+        fatal error: all goroutines are asleep - deadlock!
+
+        goroutine 1 [chan send]:
+        main.main()
+        	/work/main.go:5 +0x31
+        """ + "\n";
+
     /// <summary>go/library: run step, exit 2.</summary>
     public const string GoLibraryRun = """
         panic: strings: negative Repeat count
@@ -535,6 +556,16 @@ internal static class CapturedOutput
         	/usr/lib/go-1.19/src/strings/strings.go:538 +0x4d8
         main.main()
         	/work/main.go:10 +0x2c
+        """ + "\n";
+
+    /// <summary>go/nilpointer: run step, exit 2.</summary>
+    public const string GoNilpointerRun = """
+        panic: runtime error: invalid memory address or nil pointer dereference
+        [signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x457c76]
+
+        goroutine 1 [running]:
+        main.main()
+        	/work/main.go:7 +0x16
         """ + "\n";
 
     /// <summary>go/panic: run step, exit 2.</summary>
@@ -700,4 +731,707 @@ internal static class CapturedOutput
         Warning: Undefined variable $undefined in /work/main.php on line 2
         Warning: Undefined array key 5 in /work/main.php on line 4
         """ + "\n";
+
+    /// <summary>The source of the case python/indent.</summary>
+    public const string PythonIndentSource = """
+        def f():
+            return 1
+              print("bad")
+        """ + "\n";
+
+    /// <summary>The source of the case python/library.</summary>
+    public const string PythonLibrarySource = """
+        import json
+
+        json.loads("{bad json")
+        """ + "\n";
+
+    /// <summary>The source of the case python/runtime.</summary>
+    public const string PythonRuntimeSource = """
+        def divide(a, b):
+            return a / b
+
+
+        def main():
+            print(divide(1, 0))
+
+
+        main()
+        """ + "\n";
+
+    /// <summary>The source of the case python/syntax.</summary>
+    public const string PythonSyntaxSource = """
+        def main():
+            x = [1, 2, 3
+            print(x)
+
+        main()
+        """ + "\n";
+
+    /// <summary>The source of the case python/warning.</summary>
+    public const string PythonWarningSource = """
+        x = 5
+        if x is 5:
+            print("five")
+        """ + "\n";
+
+    /// <summary>The source of the case c/compile.</summary>
+    public const string CCompileSource = """
+        #include <stdio.h>
+
+        int main(void) {
+            int x = 1
+            printf("%d\n", x);
+            return undefined_name;
+        }
+        """ + "\n";
+
+    /// <summary>The source of the case c/header.</summary>
+    public const string CHeaderSource = """
+        #include <stdio.h>
+        #include <string.h>
+
+        int main(void) {
+            char buf[4];
+            strcpy(buf, 42);
+            return 0;
+        }
+        """ + "\n";
+
+    /// <summary>The source of the case c/link.</summary>
+    public const string CLinkSource = """
+        int helper(void);
+
+        int main(void) {
+            return helper();
+        }
+        """ + "\n";
+
+    /// <summary>The source of the case c/runtime.</summary>
+    public const string CRuntimeSource = """
+        #include <assert.h>
+        #include <stdio.h>
+
+        int main(void) {
+            int n = 0;
+            assert(n > 0);
+            printf("%d\n", n);
+            return 0;
+        }
+        """ + "\n";
+
+    /// <summary>The source of the case c/warning.</summary>
+    public const string CWarningSource = """
+        #include <stdio.h>
+
+        int main(void) {
+            int unused;
+            printf("%d\n", 1);
+            return 0;
+        }
+        """ + "\n";
+
+    /// <summary>The source of the case cpp/compile.</summary>
+    public const string CppCompileSource = """
+        #include <iostream>
+        #include <vector>
+
+        int main() {
+            std::vector<int> v = {1, 2, 3};
+            std::cout << v.size() << std::endl
+            std::string s = 5;
+            return 0;
+        }
+        """ + "\n";
+
+    /// <summary>The source of the case cpp/runtime.</summary>
+    public const string CppRuntimeSource = """
+        #include <cassert>
+        #include <vector>
+
+        int check(const std::vector<int>& v) {
+            assert(!v.empty() && "vector must not be empty");
+            return v[0];
+        }
+
+        int main() {
+            return check({});
+        }
+        """ + "\n";
+
+    /// <summary>The source of the case cpp/template.</summary>
+    public const string CppTemplateSource = """
+        #include <map>
+        #include <string>
+
+        struct Key {};
+
+        int main() {
+            std::map<Key, int> m;
+            m[Key{}] = 1;
+            return 0;
+        }
+        """ + "\n";
+
+    /// <summary>The source of the case cpp/uncaught.</summary>
+    public const string CppUncaughtSource = """
+        #include <iostream>
+        #include <vector>
+
+        int main() {
+            std::vector<int> v;
+            std::cout << v.at(3) << std::endl;
+            return 0;
+        }
+        """ + "\n";
+
+    /// <summary>The source of the case cpp/warning.</summary>
+    public const string CppWarningSource = """
+        #include <iostream>
+
+        int main() {
+            int a[3] = {1, 2, 3};
+            for (int i = 0; i < 3u; i++) {
+                std::cout << a[i];
+            }
+            int unused = 0;
+            return 0;
+        }
+        """ + "\n";
+
+    /// <summary>The source of the case java/caused.</summary>
+    public const string JavaCausedSource = """
+        public class Main {
+            static void inner() {
+                throw new IllegalStateException("inner failure");
+            }
+
+            public static void main(String[] args) {
+                try {
+                    inner();
+                } catch (IllegalStateException e) {
+                    throw new RuntimeException("outer wrapper", e);
+                }
+            }
+        }
+        """ + "\n";
+
+    /// <summary>The source of the case java/compile.</summary>
+    public const string JavaCompileSource = """
+        public class Main {
+            public static void main(String[] args) {
+                int x = "text";
+                System.out.println(y)
+            }
+        }
+        """ + "\n";
+
+    /// <summary>The source of the case java/library.</summary>
+    public const string JavaLibrarySource = """
+        public class Main {
+            public static void main(String[] args) {
+                int n = Integer.parseInt("abc");
+                System.out.println(n);
+            }
+        }
+        """ + "\n";
+
+    /// <summary>The source of the case java/runtime.</summary>
+    public const string JavaRuntimeSource = """
+        public class Main {
+            static int divide(int a, int b) {
+                return a / b;
+            }
+
+            public static void main(String[] args) {
+                System.out.println(divide(1, 0));
+            }
+        }
+        """ + "\n";
+
+    /// <summary>The source of the case java/symbol.</summary>
+    public const string JavaSymbolSource = """
+        public class Main {
+            public static void main(String[] args) {
+                int total = 0;
+                for (int i = 0; i < 3; i++) {
+                    total += i;
+                }
+                System.out.println(totl);
+            }
+        }
+        """ + "\n";
+
+    /// <summary>The source of the case java/warning.</summary>
+    public const string JavaWarningSource = """
+        import java.util.*;
+
+        public class Main {
+            public static void main(String[] args) {
+                List list = new ArrayList();
+                list.add("x");
+                Integer i = new Integer(5);
+                System.out.println(list.size() + i);
+            }
+        }
+        """ + "\n";
+
+    /// <summary>The source of the case javascript/library.</summary>
+    public const string JavascriptLibrarySource = """
+        const data = JSON.parse("{bad json");
+        console.log(data);
+        """ + "\n";
+
+    /// <summary>The source of the case javascript/runtime.</summary>
+    public const string JavascriptRuntimeSource = """
+        function greet(person) {
+          return "Hello, " + person.name.toUpperCase();
+        }
+
+        console.log(greet({}));
+        """ + "\n";
+
+    /// <summary>The source of the case javascript/syntax.</summary>
+    public const string JavascriptSyntaxSource = """
+        function main() {
+          const x = [1, 2, 3;
+          console.log(x);
+        }
+        main();
+        """ + "\n";
+
+    /// <summary>The source of the case javascript/thrown.</summary>
+    public const string JavascriptThrownSource = """
+        function check(n) {
+          if (n < 0) {
+            throw new Error("negative input: " + n);
+          }
+          return n;
+        }
+
+        check(-1);
+        """ + "\n";
+
+    /// <summary>The source of the case javascript/warning.</summary>
+    public const string JavascriptWarningSource = """
+        const buf = new Buffer(4);
+        console.log(buf.length);
+        """ + "\n";
+
+    /// <summary>The source of the case bash/runtime.</summary>
+    public const string BashRuntimeSource = """
+        echo start
+        nosuchcommand --flag
+        x=$((1 / 0))
+        echo done
+        """ + "\n";
+
+    /// <summary>The source of the case bash/syntax.</summary>
+    public const string BashSyntaxSource = """
+        echo start
+        if [ 1 -eq 1 ]; then
+          echo inside
+        fi fi
+        """ + "\n";
+
+    /// <summary>The source of the case bash/unterminated.</summary>
+    public const string BashUnterminatedSource = """
+        echo "start
+        echo end
+        """ + "\n";
+
+    /// <summary>The source of the case perl/carp.</summary>
+    public const string PerlCarpSource = """
+        use strict;
+        use warnings;
+        use Carp qw(confess);
+
+        sub inner {
+            confess "inner failed";
+        }
+
+        sub outer {
+            inner();
+        }
+
+        outer();
+        """ + "\n";
+
+    /// <summary>The source of the case perl/library.</summary>
+    public const string PerlLibrarySource = """
+        use strict;
+        use warnings;
+        use Storable qw(thaw);
+
+        my $data = thaw("not a storable image");
+        """ + "\n";
+
+    /// <summary>The source of the case perl/runtime.</summary>
+    public const string PerlRuntimeSource = """
+        use strict;
+        use warnings;
+
+        sub check {
+            my ($n) = @_;
+            die "negative input: $n\n" if $n < 0;
+            die "zero input" if $n == 0;
+            return $n;
+        }
+
+        check(0);
+        """ + "\n";
+
+    /// <summary>The source of the case perl/separateline.</summary>
+    public const string PerlSeparatelineSource = """
+        use strict;
+        use warnings;
+        use File::Find;
+
+        find(sub { }, "/nonexistent");
+        print "done\n";
+        """ + "\n";
+
+    /// <summary>The source of the case perl/strict.</summary>
+    public const string PerlStrictSource = """
+        use strict;
+        use warnings;
+
+        $y = 5;
+        print "$y\n";
+        """ + "\n";
+
+    /// <summary>The source of the case perl/syntax.</summary>
+    public const string PerlSyntaxSource = """
+        use strict;
+        use warnings;
+
+        my $x = 1
+        print "$x\n";
+        """ + "\n";
+
+    /// <summary>The source of the case perl/warning.</summary>
+    public const string PerlWarningSource = """
+        use strict;
+        use warnings;
+
+        my $name;
+        print "Hello, $name\n";
+        my $n = 1 / 0;
+        """ + "\n";
+
+    /// <summary>The source of the case ruby/library.</summary>
+    public const string RubyLibrarySource = """
+        require "json"
+
+        JSON.parse("{bad json")
+        """ + "\n";
+
+    /// <summary>The source of the case ruby/nameerror.</summary>
+    public const string RubyNameerrorSource = """
+        def greet(name)
+          puts "Hello, #{nme}"
+        end
+
+        greet("world")
+        """ + "\n";
+
+    /// <summary>The source of the case ruby/runtime.</summary>
+    public const string RubyRuntimeSource = """
+        def divide(a, b)
+          a / b
+        end
+
+        def main
+          puts divide(1, 0)
+        end
+
+        main
+        """ + "\n";
+
+    /// <summary>The source of the case ruby/syntax.</summary>
+    public const string RubySyntaxSource = """
+        def main
+          x = [1, 2, 3
+          puts x
+        end
+        main
+        """ + "\n";
+
+    /// <summary>The source of the case ruby/syntax2.</summary>
+    public const string RubySyntax2Source = """
+        def main
+          puts "x"
+
+        main
+        """ + "\n";
+
+    /// <summary>The source of the case ruby/warning.</summary>
+    public const string RubyWarningSource = """
+        def main
+          options = { size: 1, size: 2 }
+          puts options[:size]
+        end
+        main
+        """ + "\n";
+
+    /// <summary>The source of the case go/compile.</summary>
+    public const string GoCompileSource = """
+        package main
+
+        import (
+        	"fmt"
+        	"os"
+        )
+
+        func main() {
+        	x := 5
+        	fmt.Println(y)
+        }
+        """ + "\n";
+
+    /// <summary>The source of the case go/deadlock.</summary>
+    public const string GoDeadlockSource = """
+        package main
+
+        func main() {
+        	ch := make(chan int)
+        	ch <- 1
+        }
+        """ + "\n";
+
+    /// <summary>The source of the case go/library.</summary>
+    public const string GoLibrarySource = """
+        package main
+
+        import (
+        	"fmt"
+        	"strings"
+        )
+
+        func main() {
+        	n := -1
+        	fmt.Println(strings.Repeat("x", n))
+        }
+        """ + "\n";
+
+    /// <summary>The source of the case go/nilpointer.</summary>
+    public const string GoNilpointerSource = """
+        package main
+
+        type node struct{ next *node }
+
+        func main() {
+        	var n *node
+        	println(n.next)
+        }
+        """ + "\n";
+
+    /// <summary>The source of the case go/panic.</summary>
+    public const string GoPanicSource = """
+        package main
+
+        import "errors"
+
+        func main() {
+        	panic(errors.New("something failed"))
+        }
+        """ + "\n";
+
+    /// <summary>The source of the case go/runtime.</summary>
+    public const string GoRuntimeSource = """
+        package main
+
+        import "fmt"
+
+        func get(s []int, i int) int {
+        	return s[i]
+        }
+
+        func main() {
+        	s := []int{1, 2, 3}
+        	fmt.Println(get(s, 5))
+        }
+        """ + "\n";
+
+    /// <summary>The source of the case go/syntax.</summary>
+    public const string GoSyntaxSource = """
+        package main
+
+        import "fmt"
+
+        func main() {
+        	fmt.Println("x"
+        }
+        """ + "\n";
+
+    /// <summary>The source of the case rust/compile.</summary>
+    public const string RustCompileSource = """
+        fn main() {
+            let x: i32 = "text";
+            println!("{}", y);
+        }
+        """ + "\n";
+
+    /// <summary>The source of the case rust/library.</summary>
+    public const string RustLibrarySource = """
+        fn main() {
+            let s = String::from("héllo");
+            println!("{}", &s[0..2]);
+        }
+        """ + "\n";
+
+    /// <summary>The source of the case rust/panic.</summary>
+    public const string RustPanicSource = """
+        fn main() {
+            let n = 3;
+            if n > 2 {
+                panic!("n too large: {}", n);
+            }
+        }
+        """ + "\n";
+
+    /// <summary>The source of the case rust/runtime.</summary>
+    public const string RustRuntimeSource = """
+        fn get(v: &[i32], i: usize) -> i32 {
+            v[i]
+        }
+
+        fn main() {
+            let v = vec![1, 2, 3];
+            println!("{}", get(&v, 10));
+        }
+        """ + "\n";
+
+    /// <summary>The source of the case rust/unwrap.</summary>
+    public const string RustUnwrapSource = """
+        fn main() {
+            let n: i32 = "abc".parse().unwrap();
+            println!("{}", n);
+        }
+        """ + "\n";
+
+    /// <summary>The source of the case rust/warning.</summary>
+    public const string RustWarningSource = """
+        fn main() {
+            let unused = 5;
+            let mut v = 1;
+            println!("{}", 2);
+        }
+        """ + "\n";
+
+    /// <summary>The source of the case php/deprecated.</summary>
+    public const string PhpDeprecatedSource = """
+        <?php
+        function f($a = 1, $b) {
+            return $a + $b;
+        }
+        echo f(1, 2), "\n";
+        """ + "\n";
+
+    /// <summary>The source of the case php/exception.</summary>
+    public const string PhpExceptionSource = """
+        <?php
+        function check($n) {
+            if ($n < 0) {
+                throw new InvalidArgumentException("negative input: $n");
+            }
+            return $n;
+        }
+
+        check(-1);
+        """ + "\n";
+
+    /// <summary>The source of the case php/runtime.</summary>
+    public const string PhpRuntimeSource = """
+        <?php
+        function divide($a, $b) {
+            return intdiv($a, $b);
+        }
+
+        echo divide(1, 0), "\n";
+        """ + "\n";
+
+    /// <summary>The source of the case php/syntax.</summary>
+    public const string PhpSyntaxSource = """
+        <?php
+        $x = 1
+        echo $x;
+        """ + "\n";
+
+    /// <summary>The source of the case php/warning.</summary>
+    public const string PhpWarningSource = """
+        <?php
+        echo $undefined;
+        $arr = [1, 2];
+        echo $arr[5];
+        echo "done\n";
+        """ + "\n";
+
+    /// <summary>Every case run under the catalog's own file name, with what each step printed (null: the step did not run).</summary>
+    public static readonly CapturedCase[] Cases =
+    [
+        new("python", "indent", PythonIndentSource, 1, PythonIndentCompile, null, null),
+        new("python", "library", PythonLibrarySource, 0, "", 1, PythonLibraryRun),
+        new("python", "runtime", PythonRuntimeSource, 0, "", 1, PythonRuntimeRun),
+        new("python", "syntax", PythonSyntaxSource, 1, PythonSyntaxCompile, null, null),
+        new("python", "warning", PythonWarningSource, 0, PythonWarningCompile, 0, PythonWarningRun),
+        new("c", "compile", CCompileSource, 1, CCompileCompile, null, null),
+        new("c", "header", CHeaderSource, 0, CHeaderCompile, -11, ""),
+        new("c", "link", CLinkSource, 1, CLinkCompile, null, null),
+        new("c", "runtime", CRuntimeSource, 0, "", -6, CRuntimeRun),
+        new("c", "warning", CWarningSource, 0, CWarningCompile, 0, ""),
+        new("cpp", "compile", CppCompileSource, 1, CppCompileCompile, null, null),
+        new("cpp", "runtime", CppRuntimeSource, 0, "", -6, CppRuntimeRun),
+        new("cpp", "template", CppTemplateSource, 1, CppTemplateCompile, null, null),
+        new("cpp", "uncaught", CppUncaughtSource, 0, "", -6, CppUncaughtRun),
+        new("cpp", "warning", CppWarningSource, 0, CppWarningCompile, 0, ""),
+        new("java", "caused", JavaCausedSource, 0, "", 1, JavaCausedRun),
+        new("java", "compile", JavaCompileSource, 1, JavaCompileCompile, null, null),
+        new("java", "library", JavaLibrarySource, 0, "", 1, JavaLibraryRun),
+        new("java", "runtime", JavaRuntimeSource, 0, "", 1, JavaRuntimeRun),
+        new("java", "symbol", JavaSymbolSource, 1, JavaSymbolCompile, null, null),
+        new("java", "warning", JavaWarningSource, 0, JavaWarningCompile, 0, ""),
+        new("javascript", "library", JavascriptLibrarySource, null, null, 1, JavascriptLibraryRun),
+        new("javascript", "runtime", JavascriptRuntimeSource, null, null, 1, JavascriptRuntimeRun),
+        new("javascript", "syntax", JavascriptSyntaxSource, null, null, 1, JavascriptSyntaxRun),
+        new("javascript", "thrown", JavascriptThrownSource, null, null, 1, JavascriptThrownRun),
+        new("javascript", "warning", JavascriptWarningSource, null, null, 0, JavascriptWarningRun),
+        new("bash", "runtime", BashRuntimeSource, 0, "", 0, BashRuntimeRun),
+        new("bash", "syntax", BashSyntaxSource, 2, BashSyntaxCompile, null, null),
+        new("bash", "unterminated", BashUnterminatedSource, 2, BashUnterminatedCompile, null, null),
+        new("perl", "carp", PerlCarpSource, null, null, 255, PerlCarpRun),
+        new("perl", "library", PerlLibrarySource, null, null, 255, PerlLibraryRun),
+        new("perl", "runtime", PerlRuntimeSource, null, null, 255, PerlRuntimeRun),
+        new("perl", "separateline", PerlSeparatelineSource, null, null, 0, PerlSeparatelineRun),
+        new("perl", "strict", PerlStrictSource, null, null, 255, PerlStrictRun),
+        new("perl", "syntax", PerlSyntaxSource, null, null, 255, PerlSyntaxRun),
+        new("perl", "warning", PerlWarningSource, null, null, 255, PerlWarningRun),
+        new("ruby", "library", RubyLibrarySource, null, null, 1, RubyLibraryRun),
+        new("ruby", "nameerror", RubyNameerrorSource, null, null, 1, RubyNameerrorRun),
+        new("ruby", "runtime", RubyRuntimeSource, null, null, 1, RubyRuntimeRun),
+        new("ruby", "syntax", RubySyntaxSource, null, null, 1, RubySyntaxRun),
+        new("ruby", "syntax2", RubySyntax2Source, null, null, 1, RubySyntax2Run),
+        new("ruby", "warning", RubyWarningSource, null, null, 0, RubyWarningRun),
+        new("go", "compile", GoCompileSource, 2, GoCompileCompile, null, null),
+        new("go", "deadlock", GoDeadlockSource, 0, "", 2, GoDeadlockRun),
+        new("go", "library", GoLibrarySource, 0, "", 2, GoLibraryRun),
+        new("go", "nilpointer", GoNilpointerSource, 0, "", 2, GoNilpointerRun),
+        new("go", "panic", GoPanicSource, 0, "", 2, GoPanicRun),
+        new("go", "runtime", GoRuntimeSource, 0, "", 2, GoRuntimeRun),
+        new("go", "syntax", GoSyntaxSource, 2, GoSyntaxCompile, null, null),
+        new("rust", "compile", RustCompileSource, 1, RustCompileCompile, null, null),
+        new("rust", "library", RustLibrarySource, 0, "", 101, RustLibraryRun),
+        new("rust", "panic", RustPanicSource, 0, "", 101, RustPanicRun),
+        new("rust", "runtime", RustRuntimeSource, 0, "", 101, RustRuntimeRun),
+        new("rust", "unwrap", RustUnwrapSource, 0, "", 101, RustUnwrapRun),
+        new("rust", "warning", RustWarningSource, 0, RustWarningCompile, 0, ""),
+        new("php", "deprecated", PhpDeprecatedSource, null, null, 0, PhpDeprecatedRun),
+        new("php", "exception", PhpExceptionSource, null, null, 255, PhpExceptionRun),
+        new("php", "runtime", PhpRuntimeSource, null, null, 255, PhpRuntimeRun),
+        new("php", "syntax", PhpSyntaxSource, null, null, 255, PhpSyntaxRun),
+        new("php", "warning", PhpWarningSource, null, null, 0, PhpWarningRun),
+    ];
 }
+
+/// <summary>One captured case: the language, the case name, its source, and each step's exit code and output.</summary>
+internal sealed record CapturedCase(string Language, string Name, string Source, int? CompileExit, string? CompileOutput, int? RunExit, string? RunStderr);

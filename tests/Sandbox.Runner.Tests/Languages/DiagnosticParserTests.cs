@@ -256,6 +256,11 @@ public sealed class DiagnosticParserTests
         Expect("ruby", CapturedOutput.RubyLibraryRun, Runtime, D(3, null, Error, "859: unexpected token at '{bad json' (JSON::ParserError)", Runtime));
 
     [Fact]
+    public void Ruby_NameErrorWithHighlightAndSuggestion_IsOnItsLine() =>
+        Expect("ruby", CapturedOutput.RubyNameerrorRun, Runtime,
+            D(2, null, Error, "undefined local variable or method `nme' for main:Object (NameError)", Runtime));
+
+    [Fact]
     public void Ruby_ExceptionInAnotherFile_GivesNothing() =>
         Expect("ruby", CapturedOutput.RubyRenamedRun, Runtime);
 
@@ -284,6 +289,15 @@ public sealed class DiagnosticParserTests
     [Fact]
     public void Go_PanicInTheStandardLibrary_PointsAtTheUsersCall() =>
         Expect("go", CapturedOutput.GoLibraryRun, Runtime, D(10, null, Error, "strings: negative Repeat count", Runtime));
+
+    [Fact]
+    public void Go_Deadlock_IsOnTheBlockedLine() =>
+        Expect("go", CapturedOutput.GoDeadlockRun, Runtime, D(5, null, Error, "all goroutines are asleep - deadlock!", Runtime));
+
+    [Fact]
+    public void Go_NilDereference_IsOnItsLine() =>
+        Expect("go", CapturedOutput.GoNilpointerRun, Runtime,
+            D(7, null, Error, "runtime error: invalid memory address or nil pointer dereference", Runtime));
 
     [Fact]
     public void Go_PanicInAnotherFile_GivesNothing() =>
@@ -406,6 +420,10 @@ public sealed class DiagnosticParserTests
     [InlineData("main.py", true)]
     [InlineData("./main.py", true)]
     [InlineData("/work/main.py", true)]
+    [InlineData("/box/work/main.py", true)]
+    [InlineData("././main.py", true)]
+    [InlineData("/main.py", false)]
+    [InlineData("/tmp/main.py", false)]
     [InlineData("other.py", false)]
     [InlineData("/usr/lib/python3.11/unittest/main.py", false)]
     [InlineData("library/core/src/main.py", false)]

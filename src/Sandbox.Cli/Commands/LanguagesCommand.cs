@@ -1,0 +1,37 @@
+using System.CommandLine;
+using System.Text.Json;
+using Sandbox.Cli.Composition;
+
+namespace Sandbox.Cli.Commands;
+
+/// <summary><c>sandbox languages</c>: what this runner offers.</summary>
+internal static class LanguagesCommand
+{
+    public static Command Create()
+    {
+        var runner = CliOptions.Runner();
+        var tokenFile = CliOptions.TokenFile();
+        var json = CliOptions.Json();
+        var command = new Command("languages", "List the languages this runner offers") { runner, tokenFile, json };
+        command.SetAction((parse, cancellationToken) => ErrorMapping.GuardAsync(async () =>
+        {
+            await using var session = await RunnerSession.OpenAsync(parse.GetValue(runner), parse.GetValue(tokenFile)?.FullName, slots: 1, CliOptions.LogLevelFor(false), cancellationToken);
+            var result = await session.Rpc.LanguagesAsync(cancellationToken);
+            if (parse.GetValue(json))
+            {
+                await Console.Out.WriteLineAsync(JsonSerializer.Serialize(result.Languages.Select(l => new { l.Id, l.Name, l.Aliases, l.Extensions, l.LspLanguageIds }), CliOptions.JsonOutput));
+                return 0;
+            }
+
+            var width = result.Languages.Count == 0 ? 2 : result.Languages.Max(l => l.Id.Length);
+            await Console.Out.WriteLineAsync($"{"ID".PadRight(width)}  NAME              EXTENSIONS");
+            foreach (var l in result.Languages.OrderBy(l => l.Id, StringComparer.Ordinal))
+            {
+                await Console.Out.WriteLineAsync($"{l.Id.PadRight(width)}  {l.Name,-16}  {string.Join(' ', l.Extensions)}");
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+}

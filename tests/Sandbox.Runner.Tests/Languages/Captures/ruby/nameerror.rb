@@ -1,0 +1,5 @@
+def greet(name)
+  puts "Hello, #{nme}"
+end
+
+greet("world")
