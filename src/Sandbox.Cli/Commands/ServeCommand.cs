@@ -26,14 +26,8 @@ internal static class ServeCommand
             Description = "Where to listen (semicolon-separated URLs). Port 0 picks a free port.",
             DefaultValueFactory = _ => defaults.Urls,
         };
-        var runner = new Option<string?>("--runner")
-        {
-            Description = "Runner host URL (ws://host:port/rpc). Default: the embedded runner on this machine.",
-        };
-        var tokenFile = new Option<string?>("--token-file")
-        {
-            Description = "File holding the runner host's bearer token.",
-        };
+        var runner = CliOptions.Runner();
+        var tokenFile = CliOptions.TokenFile();
         var data = new Option<string?>("--data")
         {
             Description = $"Folder for the share database. Default: {defaults.DataDirectory}",
@@ -59,17 +53,16 @@ internal static class ServeCommand
             }
             catch (InvalidOperationException e)
             {
-                await parseResult.InvocationConfiguration.Error.WriteLineAsync($"sandbox serve: {e.Message}");
-                return 2;
+                CliOptions.Error($"serve: {e.Message}");
+                return CliOptions.UsageExit;
             }
 
             return await RunAsync(
                 options,
                 parseResult.GetValue(runner),
-                parseResult.GetValue(tokenFile),
+                parseResult.GetValue(tokenFile)?.FullName,
                 rpcFactory,
                 parseResult.InvocationConfiguration.Output,
-                parseResult.InvocationConfiguration.Error,
                 cancellationToken);
         });
         return command;
@@ -81,7 +74,6 @@ internal static class ServeCommand
         string? tokenFile,
         Func<string?, string?, CancellationToken, Task<ISandboxRpc>> rpcFactory,
         TextWriter output,
-        TextWriter error,
         CancellationToken cancellationToken)
     {
         // One runner for every tab, made (and for the embedded runner, provisioned) before the page is served,
@@ -93,8 +85,9 @@ internal static class ServeCommand
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            await error.WriteLineAsync($"sandbox serve: cannot start the runner: {e.Message}");
-            return 70;
+            var (code, message) = ErrorMapping.Classify(e);
+            CliOptions.Error($"serve: cannot start the runner: {message}");
+            return code;
         }
 
         try

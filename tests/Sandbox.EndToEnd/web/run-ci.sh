@@ -9,5 +9,6 @@ if ! command -v "${CHROMIUM:-/usr/bin/chromium}" >/dev/null 2>&1; then
 fi
 # Building src/Sandbox.Cli runs npm ci there already; this covers a test-only run.
 [[ -d editors/web/node_modules/playwright-core ]] || (cd editors/web && npm ci --no-audit --no-fund) || exit 1
+(cd editors/web && node --test --test-reporter=tap test/) || true  # counted through its TAP summary
 export SANDBOX_BIN="${SANDBOX_BIN:-$ROOT/src/Sandbox.Cli/bin/Debug/net10.0/sandbox}"
 exec node --test --test-concurrency=1 --test-reporter=tap tests/Sandbox.EndToEnd/web/
