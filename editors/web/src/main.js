@@ -70,6 +70,10 @@ const page = {
 const syntaxSlot = new Compartment();
 const lspSlot = new Compartment();
 const readOnlySlot = new Compartment();
+const wrapSlot = new Compartment();
+/** Phones wrap long lines instead of scrolling sideways; keep in sync with the breakpoint in style.css. */
+const narrow = window.matchMedia('(max-width: 760px)');
+const wrapping = () => (narrow.matches ? EditorView.lineWrapping : []);
 
 // ---- connection ---------------------------------------------------------------------------------
 
@@ -166,6 +170,7 @@ function createEditor(language, text, readOnly) {
         EditorView.contentAttributes.of({ 'aria-label': 'Program source' }),
         syntaxSlot.of(syntaxFor(language)),
         readOnlySlot.of(EditorState.readOnly.of(readOnly)),
+        wrapSlot.of(wrapping()),
         lspSlot.of(lspExtension(language)),
         EditorView.updateListener.of((update) => { if (update.docChanged) scheduleSave(); }),
       ],
@@ -653,6 +658,7 @@ function wireControls() {
     void start(event.shiftKey ? 'check' : 'run');
   });
   window.addEventListener('pagehide', saveNow);
+  narrow.addEventListener('change', () => page.view?.dispatch({ effects: wrapSlot.reconfigure(wrapping()) }));
 }
 
 void main();
