@@ -5,6 +5,8 @@ var root = new RootCommand("Sandbox: run untrusted code in a locked-down LXC con
 {
     RunCommand.Create(),
     LanguagesCommand.Create(),
+    CheckCommand.Create(),
+    ProblemsCommand.Create(),
 };
 
 var parse = root.Parse(args);

@@ -31,15 +31,21 @@ internal sealed class RunnerSession : IAsyncDisposable
     /// <summary>Registers everything the embedded runner needs (engine, judging, in-process RPC).</summary>
     public static IServiceCollection AddEmbeddedRunner(IServiceCollection services, int? slots = null)
     {
-        services.AddSandboxRunner(o =>
+        var engine = new SandboxOptions();
+        if (slots is { } s)
         {
-            if (slots is { } s)
-            {
-                o.Slots = s;
-            }
-        });
+            engine.Slots = s;
+        }
+
+        services.AddSingleton(engine);
+        services.AddSandboxRunner();
         services.AddSandboxJudging();
-        services.AddSandboxRpc(o => o.Slots = slots);
+        // The RPC layer enforces the same maximum the engine does (a client may only lower it).
+        services.AddSandboxRpc(o =>
+        {
+            o.Slots = engine.Slots;
+            o.MaxLimits = engine.MaxLimits;
+        });
         return services;
     }
 

@@ -74,8 +74,8 @@ internal sealed class Provisioner(SandboxOptions options, ILanguageCatalog langu
         if (!Directory.Exists(rootfs))
         {
             progress?.Report("Building the sandbox root file system...");
+            // Older roots are a few MB each and may still serve a runner of another version: they are kept.
             BuildRootFs(rootfs, agentSource);
-            RemoveUnusedRoots(rootfs);
         }
 
         // The profile LXC reads lives in root-owned state, never in a folder a user can edit.
@@ -220,32 +220,6 @@ internal sealed class Provisioner(SandboxOptions options, ILanguageCatalog langu
         File.SetUnixFileMode(Path.Combine(agentDir, "agent"), UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
 
         Directory.Move(staging, rootfs);
-    }
-
-    /// <summary>Deletes roots of older recipes that no container config refers to any more.</summary>
-    private void RemoveUnusedRoots(string current)
-    {
-        var lxc = Path.Combine(options.StateDirectory, "lxc");
-        var configs = Directory.Exists(lxc)
-            ? Directory.GetDirectories(lxc).Select(d => Path.Combine(d, "config")).Where(File.Exists).Select(File.ReadAllText).ToList()
-            : [];
-        foreach (var dir in Directory.GetDirectories(options.StateDirectory, "rootfs-*"))
-        {
-            if (dir == current || dir.EndsWith(".new", StringComparison.Ordinal) || configs.Any(c => c.Contains(dir, StringComparison.Ordinal)))
-            {
-                continue;
-            }
-
-            try
-            {
-                // Host-owned and only ever mounted read-only into containers; none uses it now.
-                Directory.Delete(dir, recursive: true);
-            }
-            catch (IOException e)
-            {
-                logger.LogDebug("Old root {Dir} not removed: {Error}", dir, e.Message);
-            }
-        }
     }
 
     internal int RunTool(string file, IReadOnlyList<string> args, TimeSpan timeout, bool throwOnFailure, Dictionary<string, string>? environment = null)
