@@ -37,6 +37,8 @@ public static class PlaygroundApp
         });
         builder.WebHost.UseUrls(options.Urls);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // ServeCommand prints the one line that matters (where it listens); the host's start-up chatter is noise.
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
         builder.Services.AddPlayground(options);
         configureServices(builder.Services);
         configureBuilder?.Invoke(builder);
