@@ -1,0 +1,26 @@
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Sandbox.Remote.Contract;
+
+namespace Sandbox.Cli.Serve;
+
+/// <summary>Mounts Sandbox.Lsp's WebSocket endpoint at <c>/lsp</c> in the playground.</summary>
+internal static class LanguageServerWiring
+{
+    /// <summary>The path the page connects to; keep in sync with editors/web/src/main.js (lspUrl).</summary>
+    public const string Path = "/lsp";
+
+    /// <summary>
+    /// Registers the language server. Every session uses <paramref name="runner"/>, whatever runner a client's
+    /// settings name: a web page must not make this server connect elsewhere.
+    /// </summary>
+    public static void AddLanguageServer(IServiceCollection services, ISandboxRpc runner)
+    {
+        // Wired once Sandbox.Lsp's hosting API is on main.
+        _ = services;
+        _ = runner;
+    }
+
+    /// <summary>Maps the language server's WebSocket endpoint.</summary>
+    public static void MapLanguageServer(IEndpointRouteBuilder endpoints) => _ = endpoints;
+}
