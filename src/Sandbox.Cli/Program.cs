@@ -10,6 +10,7 @@ var root = new RootCommand("Sandbox: run untrusted code in a locked-down LXC con
     ProblemsCommand.Create(),
     LspCommand.Create(LspRunnerFactory.CreateAsync),
     HostCommand.Create(),
+    ServeCommand.Create(LspRunnerFactory.CreateAsync),
 };
 
 var parse = root.Parse(args);

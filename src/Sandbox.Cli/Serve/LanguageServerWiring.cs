@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Sandbox.Lsp.Hosting;
 using Sandbox.Remote.Contract;
 
 namespace Sandbox.Cli.Serve;
@@ -12,15 +13,19 @@ internal static class LanguageServerWiring
 
     /// <summary>
     /// Registers the language server. Every session uses <paramref name="runner"/>, whatever runner a client's
-    /// settings name: a web page must not make this server connect elsewhere.
+    /// settings name: a web page must not make this server connect elsewhere. <paramref name="runner"/> must not
+    /// be disposable (sessions dispose what the factory gives them); pass a <see cref="SharedSandboxRpc"/>.
     /// </summary>
     public static void AddLanguageServer(IServiceCollection services, ISandboxRpc runner)
     {
-        // Wired once Sandbox.Lsp's hosting API is on main.
-        _ = services;
-        _ = runner;
+        if (runner is IDisposable or IAsyncDisposable)
+        {
+            throw new ArgumentException("the shared runner must not be disposable: each session would dispose it", nameof(runner));
+        }
+
+        services.AddSandboxLanguageServer((_, _) => Task.FromResult(runner));
     }
 
     /// <summary>Maps the language server's WebSocket endpoint.</summary>
-    public static void MapLanguageServer(IEndpointRouteBuilder endpoints) => _ = endpoints;
+    public static void MapLanguageServer(IEndpointRouteBuilder endpoints) => endpoints.MapSandboxLanguageServer(Path);
 }
