@@ -205,6 +205,15 @@ internal sealed class RunCgroupV1 : RunCgroup
 {
     private readonly Dictionary<string, string> _dirs;
     private readonly List<SafeFileHandle> _procs = [];
+    private readonly List<CgroupFile> _files = [];
+    private readonly CgroupFile _limit;
+    private readonly CgroupFile _memswLimit;
+    private readonly CgroupFile _pidsMax;
+    private readonly CgroupFile _maxUsage;
+    private readonly CgroupFile _memswMaxUsage;
+    private readonly CgroupFile _cpuUsage;
+    private readonly CgroupFile _oomControl;
+    private (long Memory, long Processes) _applied = (-1, -1);
 
     public RunCgroupV1(Dictionary<string, string> dirs)
     {
@@ -216,6 +225,14 @@ internal sealed class RunCgroupV1 : RunCgroup
             {
                 _procs.Add(File.OpenHandle(Path.Combine(dirs[controller], "cgroup.procs"), FileMode.Open, FileAccess.Write));
             }
+
+            _limit = Open("memory", "memory.limit_in_bytes");
+            _memswLimit = Open("memory", "memory.memsw.limit_in_bytes");
+            _pidsMax = Open("pids", "pids.max");
+            _maxUsage = Open("memory", "memory.max_usage_in_bytes");
+            _memswMaxUsage = Open("memory", "memory.memsw.max_usage_in_bytes");
+            _cpuUsage = Open("cpuacct", "cpuacct.usage");
+            _oomControl = Open("memory", "memory.oom_control");
         }
         catch
         {
@@ -228,38 +245,54 @@ internal sealed class RunCgroupV1 : RunCgroup
 
     public override string ContainerDirectory => Path.GetDirectoryName(_dirs["memory"])!;
 
-    private string Memory(string file) => Path.Combine(_dirs["memory"], file);
+    private CgroupFile Open(string controller, string file)
+    {
+        var opened = new CgroupFile(Path.Combine(_dirs[controller], file), writable: true);
+        _files.Add(opened);
+        return opened;
+    }
 
     public override void Apply(ResourceLimits limits)
     {
-        var bytes = limits.MemoryBytes.ToString(CultureInfo.InvariantCulture);
-        // memsw must stay >= limit: the order that works depends on raising or lowering.
-        try
+        // Only what changed: most runs of a slot share their limits.
+        if (_applied.Memory != limits.MemoryBytes)
         {
-            CgroupDriver.WriteValue(Memory("memory.limit_in_bytes"), bytes);
-            CgroupDriver.WriteValue(Memory("memory.memsw.limit_in_bytes"), bytes);
-        }
-        catch (IOException)
-        {
-            CgroupDriver.WriteValue(Memory("memory.memsw.limit_in_bytes"), bytes);
-            CgroupDriver.WriteValue(Memory("memory.limit_in_bytes"), bytes);
+            // memsw must stay >= limit: the order that works depends on raising or lowering.
+            _applied.Memory = -1;
+            try
+            {
+                _limit.Write(limits.MemoryBytes);
+                _memswLimit.Write(limits.MemoryBytes);
+            }
+            catch (IOException)
+            {
+                _memswLimit.Write(limits.MemoryBytes);
+                _limit.Write(limits.MemoryBytes);
+            }
+
+            _applied.Memory = limits.MemoryBytes;
         }
 
-        CgroupDriver.WriteValue(Path.Combine(_dirs["pids"], "pids.max"), limits.Processes.ToString(CultureInfo.InvariantCulture));
+        if (_applied.Processes != limits.Processes)
+        {
+            _applied.Processes = -1;
+            _pidsMax.Write(limits.Processes);
+            _applied.Processes = limits.Processes;
+        }
     }
 
     public override CgroupUsage Begin()
     {
-        CgroupDriver.WriteValue(Memory("memory.max_usage_in_bytes"), "0");
-        CgroupDriver.WriteValue(Memory("memory.memsw.max_usage_in_bytes"), "0");
-        CgroupDriver.WriteValue(Path.Combine(_dirs["cpuacct"], "cpuacct.usage"), "0");
-        return new CgroupUsage(0, 0, CgroupDriver.ReadKey(Memory("memory.oom_control"), "oom_kill"));
+        _maxUsage.Write(0);
+        _memswMaxUsage.Write(0);
+        _cpuUsage.Write(0);
+        return new CgroupUsage(0, 0, _oomControl.ReadKey("oom_kill"));
     }
 
     public override CgroupUsage End(CgroupUsage start) => new(
-        CgroupDriver.ReadLong(Path.Combine(_dirs["cpuacct"], "cpuacct.usage")),
-        Math.Max(CgroupDriver.ReadLong(Memory("memory.max_usage_in_bytes")), CgroupDriver.ReadLong(Memory("memory.memsw.max_usage_in_bytes"))),
-        CgroupDriver.ReadKey(Memory("memory.oom_control"), "oom_kill") - start.OomKills);
+        _cpuUsage.ReadLong(),
+        Math.Max(_maxUsage.ReadLong(), _memswMaxUsage.ReadLong()),
+        _oomControl.ReadKey("oom_kill") - start.OomKills);
 
     public override void KillAll()
     {
@@ -291,7 +324,13 @@ internal sealed class RunCgroupV1 : RunCgroup
             h.Dispose();
         }
 
+        foreach (var f in _files)
+        {
+            f.Dispose();
+        }
+
         _procs.Clear();
+        _files.Clear();
     }
 }
 
@@ -341,30 +380,68 @@ internal sealed class RunCgroupV2 : RunCgroup
 {
     private readonly string _dir;
     private readonly SafeFileHandle _procs;
+    private readonly List<CgroupFile> _files = [];
+    private readonly CgroupFile _memoryMax;
+    private readonly CgroupFile _swapMax;
+    private readonly CgroupFile _pidsMax;
+    private readonly CgroupFile _cpuStat;
+    private readonly CgroupFile _memoryEvents;
     private SafeFileHandle? _peak;
+    private (long Memory, long Processes) _applied = (-1, -1);
 
     public RunCgroupV2(string dir)
     {
         _dir = dir;
         _procs = File.OpenHandle(Path.Combine(dir, "cgroup.procs"), FileMode.Open, FileAccess.Write);
+        try
+        {
+            _memoryMax = Open("memory.max", writable: true);
+            _swapMax = Open("memory.swap.max", writable: true);
+            _pidsMax = Open("pids.max", writable: true);
+            _cpuStat = Open("cpu.stat", writable: false);
+            _memoryEvents = Open("memory.events", writable: false);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
     }
 
     public override IReadOnlyList<SafeFileHandle> ProcsHandles => [_procs];
 
     public override string ContainerDirectory => Path.GetDirectoryName(_dir)!;
 
+    private CgroupFile Open(string file, bool writable)
+    {
+        var opened = new CgroupFile(Path.Combine(_dir, file), writable);
+        _files.Add(opened);
+        return opened;
+    }
+
     public override void Apply(ResourceLimits limits)
     {
-        CgroupDriver.WriteValue(Path.Combine(_dir, "memory.max"), limits.MemoryBytes.ToString(CultureInfo.InvariantCulture));
-        CgroupDriver.WriteValue(Path.Combine(_dir, "memory.swap.max"), "0");
-        CgroupDriver.WriteValue(Path.Combine(_dir, "pids.max"), limits.Processes.ToString(CultureInfo.InvariantCulture));
+        // Only what changed: most runs of a slot share their limits.
+        if (_applied.Memory != limits.MemoryBytes)
+        {
+            _applied.Memory = -1;
+            _memoryMax.Write(limits.MemoryBytes);
+            _swapMax.Write(0);
+            _applied.Memory = limits.MemoryBytes;
+        }
+
+        if (_applied.Processes != limits.Processes)
+        {
+            _applied.Processes = -1;
+            _pidsMax.Write(limits.Processes);
+            _applied.Processes = limits.Processes;
+        }
     }
 
     public override CgroupUsage Begin()
     {
         // Since Linux 6.12 a write to memory.peak resets the peak seen through that descriptor.
-        _peak?.Dispose();
-        _peak = File.OpenHandle(Path.Combine(_dir, "memory.peak"), FileMode.Open, FileAccess.ReadWrite);
+        _peak ??= File.OpenHandle(Path.Combine(_dir, "memory.peak"), FileMode.Open, FileAccess.ReadWrite);
         try
         {
             RandomAccess.Write(_peak, "reset\n"u8, 0);
@@ -374,10 +451,7 @@ internal sealed class RunCgroupV2 : RunCgroup
             // Older kernels: the peak is the cgroup's lifetime peak (an upper bound).
         }
 
-        return new CgroupUsage(
-            CgroupDriver.ReadKey(Path.Combine(_dir, "cpu.stat"), "usage_usec") * 1000,
-            0,
-            CgroupDriver.ReadKey(Path.Combine(_dir, "memory.events"), "oom_kill"));
+        return new CgroupUsage(_cpuStat.ReadKey("usage_usec") * 1000, 0, _memoryEvents.ReadKey("oom_kill"));
     }
 
     public override CgroupUsage End(CgroupUsage start)
@@ -385,15 +459,15 @@ internal sealed class RunCgroupV2 : RunCgroup
         long peak = 0;
         if (_peak is not null)
         {
-            var buffer = new byte[64];
+            Span<byte> buffer = stackalloc byte[64];
             var n = RandomAccess.Read(_peak, buffer, 0);
-            _ = long.TryParse(System.Text.Encoding.ASCII.GetString(buffer, 0, n).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out peak);
+            _ = long.TryParse(System.Text.Encoding.ASCII.GetString(buffer[..n]).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out peak);
         }
 
         return new CgroupUsage(
-            (CgroupDriver.ReadKey(Path.Combine(_dir, "cpu.stat"), "usage_usec") * 1000) - start.CpuNanoseconds,
+            (_cpuStat.ReadKey("usage_usec") * 1000) - start.CpuNanoseconds,
             peak,
-            CgroupDriver.ReadKey(Path.Combine(_dir, "memory.events"), "oom_kill") - start.OomKills);
+            _memoryEvents.ReadKey("oom_kill") - start.OomKills);
     }
 
     public override void KillAll()
@@ -424,5 +498,65 @@ internal sealed class RunCgroupV2 : RunCgroup
     {
         _peak?.Dispose();
         _procs.Dispose();
+        foreach (var f in _files)
+        {
+            f.Dispose();
+        }
+
+        _files.Clear();
     }
+}
+
+/// <summary>
+/// A cgroup interface file opened once and read or written in place (pread/pwrite at offset 0): a run touches a
+/// handful of these, and opening, reading and closing each by path every run cost more than the rest of the run.
+/// </summary>
+internal sealed class CgroupFile(string path, bool writable) : IDisposable
+{
+    private SafeFileHandle? _opened;
+
+    /// <summary>Opened on first use: a controller's files appear only once it is enabled for the cgroup.</summary>
+    private SafeFileHandle Handle => _opened ??= File.OpenHandle(path, FileMode.Open, writable ? FileAccess.ReadWrite : FileAccess.Read);
+
+    public void Write(long value) => Write(value.ToString(CultureInfo.InvariantCulture));
+
+    public void Write(string value)
+    {
+        Span<byte> bytes = stackalloc byte[64];
+        var n = System.Text.Encoding.ASCII.GetBytes(value, bytes);
+        RandomAccess.Write(Handle, bytes[..n], 0);
+        // Interface files report size 0; a regular file (a fake tree in tests) keeps longer old content otherwise.
+        if (RandomAccess.GetLength(Handle) > n)
+        {
+            RandomAccess.SetLength(Handle, n);
+        }
+    }
+
+    public long ReadLong()
+    {
+        Span<byte> buffer = stackalloc byte[64];
+        var n = RandomAccess.Read(Handle, buffer, 0);
+        return long.Parse(System.Text.Encoding.ASCII.GetString(buffer[..n]).Trim(), NumberStyles.None, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The value of <paramref name="key"/> in a "key value" per line file, 0 when absent.</summary>
+    public long ReadKey(string key)
+    {
+        var buffer = new byte[4096];
+        var n = RandomAccess.Read(Handle, buffer, 0);
+        foreach (var line in System.Text.Encoding.ASCII.GetString(buffer, 0, n).Split('\n'))
+        {
+            var space = line.IndexOf(' ', StringComparison.Ordinal);
+            if (space > 0 && line.AsSpan(0, space).SequenceEqual(key))
+            {
+                return long.Parse(line.AsSpan(space + 1).Trim(), NumberStyles.None, CultureInfo.InvariantCulture);
+            }
+        }
+
+        return 0;
+    }
+
+    public override string ToString() => path;
+
+    public void Dispose() => _opened?.Dispose();
 }

@@ -47,6 +47,8 @@ internal sealed record ProcessOutcome(
 /// <summary>Runs one process in a container through its agent, with output streamed straight from the pipes.</summary>
 internal static class SandboxProcess
 {
+    private static readonly Lazy<SafeFileHandle> EmptyStdin = new(() => Native.SealedMemfd("stdin", []));
+
     private static readonly string[] Environment = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/tmp", "LANG=C.UTF-8"];
 
     public static async Task<ProcessOutcome> RunAsync(Container container, ProcessSpec spec, int runUid, IProgress<OutputChunk>? output, CancellationToken cancellationToken)
@@ -58,7 +60,9 @@ internal static class SandboxProcess
 
         var (stdoutRead, stdoutWrite) = Native.Pipe();
         var (stderrRead, stderrWrite) = spec.MergeStderr ? (null, null) : Native.Pipe();
-        using var stdin = Native.SealedMemfd("stdin", spec.Stdin.Span);
+        // Most runs read no input: they share one sealed empty file (nothing can be written to it or read from it).
+        using var ownStdin = spec.Stdin.IsEmpty ? null : Native.SealedMemfd("stdin", spec.Stdin.Span);
+        var stdin = ownStdin ?? EmptyStdin.Value;
         var killed = (int)KillReason.None;
         void Kill(KillReason reason)
         {

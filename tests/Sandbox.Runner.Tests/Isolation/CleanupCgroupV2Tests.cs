@@ -85,7 +85,7 @@ public sealed class CleanupCgroupV2Tests
             Directory.CreateDirectory(runDir);
             foreach (var (file, text) in new[]
             {
-                ("cgroup.procs", ""), ("cgroup.kill", ""), ("memory.peak", "999999999\n"), ("cpu.stat", "usage_usec 1000\nuser_usec 600\n"),
+                ("cgroup.procs", ""), ("cgroup.kill", ""), ("memory.peak", "999999999\n"), ("memory.max", "max\n"), ("memory.swap.max", "max\n"), ("pids.max", "max\n"), ("cpu.stat", "usage_usec 1000\nuser_usec 600\n"),
                 ("memory.events", "low 0\nhigh 0\nmax 3\noom 1\noom_kill 2\n"),
             })
             {
