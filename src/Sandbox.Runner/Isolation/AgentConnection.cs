@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
@@ -78,22 +77,19 @@ internal sealed class AgentConnection : IDisposable
     private const int MaxNameBytes = 255;
 
     private readonly Lock _gate = new();
-    private readonly Socket _socket;
     private int _fd;
     private int _timeoutMs = -1;
 
     private AgentConnection(int fd)
     {
         _fd = fd;
-        // Non-blocking: synchronous operations wait with poll() and a deadline; the run's reply is awaited through
-        // a Socket over the same descriptor (epoll), so no thread blocks while a program runs.
+        // Non-blocking: operations wait with poll() and a deadline; a run polls it together with its pipes.
         var flags = Native.fcntl(fd, Native.F_GETFL, 0);
         if (flags < 0 || Native.fcntl(fd, Native.F_SETFL, flags | Native.O_NONBLOCK) != 0)
         {
             throw new AgentException($"fcntl(O_NONBLOCK) failed: {Native.LastError()}");
         }
 
-        _socket = new Socket(new SafeSocketHandle(fd, ownsHandle: false));
     }
 
     /// <summary>Connects to the agent's socket. The socket folder is owned by container root, never by a run.</summary>
@@ -135,7 +131,6 @@ internal sealed class AgentConnection : IDisposable
         {
             if (_fd >= 0)
             {
-                _socket.Dispose();
                 Native.close(_fd);
                 _fd = -1;
             }
@@ -237,11 +232,15 @@ internal sealed class AgentConnection : IDisposable
         }
     }
 
+    /// <summary>The connection's descriptor, for a caller that polls it together with the run's pipes.</summary>
+    public int Descriptor => _fd;
+
     /// <summary>
-    /// Starts one process and completes when it exits (a cgroup kill from elsewhere ends it early). The caller owns
-    /// the container exclusively while this runs: no other operation may start on this connection meanwhile.
+    /// Asks the agent to start one process; its reply comes when the process exits (a cgroup kill from elsewhere ends
+    /// it early): poll <see cref="Descriptor"/> for input, then <see cref="ReceiveRunReply"/>. The caller owns the
+    /// container exclusively while the process runs: no other operation may start on this connection meanwhile.
     /// </summary>
-    public async Task<AgentRunReply> RunAsync(AgentRunSpec spec, SafeFileHandle stdin, SafeFileHandle stdout, SafeFileHandle stderr, IReadOnlyList<SafeFileHandle> cgroupProcs)
+    public void SendRun(AgentRunSpec spec, SafeFileHandle stdin, SafeFileHandle stdout, SafeFileHandle stderr, IReadOnlyList<SafeFileHandle> cgroupProcs)
     {
         var packet = BuildRunPacket(spec, cgroupProcs.Count);
         lock (_gate)
@@ -249,41 +248,40 @@ internal sealed class AgentConnection : IDisposable
             _timeoutMs = 10_000;
             Send(packet, [stdin, stdout, stderr, .. cgroupProcs]);
         }
+    }
 
-        // No deadline: the run ends when its program does, or when the host kills it through its cgroup.
+    /// <summary>Reads the reply to <see cref="SendRun"/>; call once the descriptor is readable.</summary>
+    public AgentRunReply ReceiveRunReply()
+    {
         var buffer = new byte[128];
         int length;
-        try
+        lock (_gate)
         {
-            length = await _socket.ReceiveAsync(buffer, SocketFlags.None, CancellationToken.None);
-        }
-        catch (SocketException e)
-        {
-            throw new AgentException($"receiving from the agent failed: {e.Message}");
-        }
-
-        if (length == 0)
-        {
-            throw new AgentException("the agent closed the connection (the container stopped)");
-        }
-
-        {
-            var reply = CheckHeader(buffer.AsSpan(0, length), AgentOp.Run);
-            if (reply.Length != 48)
+            _timeoutMs = 10_000;
+            var (n, fds) = Receive(buffer, maxFds: 0);
+            foreach (var fd in fds)
             {
-                throw new AgentException("agent sent a malformed run reply");
+                fd.Dispose();
             }
 
-            return new AgentRunReply(
-                Started: BinaryPrimitives.ReadInt32LittleEndian(reply) == 1,
-                Errno: BinaryPrimitives.ReadInt32LittleEndian(reply[4..]),
-                Stage: (AgentStage)BinaryPrimitives.ReadUInt32LittleEndian(reply[8..]),
-                WaitStatus: BinaryPrimitives.ReadInt32LittleEndian(reply[12..]),
-                Pid: BinaryPrimitives.ReadInt32LittleEndian(reply[16..]),
-                UserMicros: BinaryPrimitives.ReadInt64LittleEndian(reply[24..]),
-                SystemMicros: BinaryPrimitives.ReadInt64LittleEndian(reply[32..]),
-                MaxRssKb: BinaryPrimitives.ReadInt64LittleEndian(reply[40..]));
+            length = n;
         }
+
+        var reply = CheckHeader(buffer.AsSpan(0, length), AgentOp.Run);
+        if (reply.Length != 48)
+        {
+            throw new AgentException("agent sent a malformed run reply");
+        }
+
+        return new AgentRunReply(
+            Started: BinaryPrimitives.ReadInt32LittleEndian(reply) == 1,
+            Errno: BinaryPrimitives.ReadInt32LittleEndian(reply[4..]),
+            Stage: (AgentStage)BinaryPrimitives.ReadUInt32LittleEndian(reply[8..]),
+            WaitStatus: BinaryPrimitives.ReadInt32LittleEndian(reply[12..]),
+            Pid: BinaryPrimitives.ReadInt32LittleEndian(reply[16..]),
+            UserMicros: BinaryPrimitives.ReadInt64LittleEndian(reply[24..]),
+            SystemMicros: BinaryPrimitives.ReadInt64LittleEndian(reply[32..]),
+            MaxRssKb: BinaryPrimitives.ReadInt64LittleEndian(reply[40..]));
     }
 
     private static byte[] BuildRunPacket(AgentRunSpec spec, int cgroupFds)

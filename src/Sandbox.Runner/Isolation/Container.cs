@@ -27,6 +27,7 @@ internal sealed class Container : IDisposable
         _logger = logger;
         _lxcPath = Path.Combine(options.StateDirectory, "lxc");
         _ctlDir = Path.Combine(options.RuntimeDirectory, "ctl", name);
+        Worker = new SlotWorker("sandbox " + name);
     }
 
     public string Name { get; }
@@ -38,6 +39,9 @@ internal sealed class Container : IDisposable
     public AgentConnection Agent { get; private set; } = null!;
 
     public RunCgroup Cgroup { get; private set; } = null!;
+
+    /// <summary>The thread that runs this container's processes (see <see cref="SandboxProcess"/>).</summary>
+    public SlotWorker Worker { get; }
 
     /// <summary>Host uid of container root for this slot.</summary>
     public int UidBase => _options.IdMapBase + (Slot * 65536);
@@ -159,6 +163,7 @@ internal sealed class Container : IDisposable
         }
 
         _stopped = true;
+        Worker.Dispose();
         Cgroup?.Dispose();
         Agent?.Dispose();
         var dir = Path.Combine(_lxcPath, Name);

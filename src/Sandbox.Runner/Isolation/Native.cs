@@ -94,6 +94,9 @@ internal static unsafe partial class Native
     public static partial nint write(int fd, byte* buffer, nuint count);
 
     [LibraryImport("libc", SetLastError = true)]
+    public static partial nint read(int fd, byte* buffer, nuint count);
+
+    [LibraryImport("libc", SetLastError = true)]
     public static partial int close(int fd);
 
     [StructLayout(LayoutKind.Sequential)]
@@ -106,6 +109,9 @@ internal static unsafe partial class Native
 
     public const short POLLIN = 1;
     public const short POLLOUT = 4;
+    public const short POLLERR = 8;
+    public const short POLLHUP = 0x10;
+    public const short POLLNVAL = 0x20;
     public const int F_GETFL = 3;
     public const int F_SETFL = 4;
     public const int O_NONBLOCK = 0x800;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.IO.Pipes;
+using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
 using Sandbox.Runner.Execution;
@@ -51,9 +51,15 @@ internal static class SandboxProcess
 
     private static readonly string[] Environment = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/tmp", "LANG=C.UTF-8"];
 
-    public static async Task<ProcessOutcome> RunAsync(Container container, ProcessSpec spec, int runUid, IProgress<OutputChunk>? output, CancellationToken cancellationToken)
+    /// <summary>Runs the process on the container's worker thread; completes when it has exited and its output is read.</summary>
+    public static Task<ProcessOutcome> RunAsync(Container container, ProcessSpec spec, int runUid, IProgress<OutputChunk>? output, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        return container.Worker.RunAsync(() => Run(container, spec, runUid, output, cancellationToken));
+    }
+
+    private static ProcessOutcome Run(Container container, ProcessSpec spec, int runUid, IProgress<OutputChunk>? output, CancellationToken cancellationToken)
+    {
         var limits = spec.Limits;
         container.Cgroup.Apply(limits);
         var start = container.Cgroup.Begin();
@@ -74,8 +80,11 @@ internal static class SandboxProcess
         }
 
         var capture = new OutputCapture(limits.OutputBytes, output, () => Kill(KillReason.Output));
-        var pumpOut = capture.PumpAsync(stdoutRead, spec.StdoutKind);
-        var pumpErr = stderrRead is null ? Task.CompletedTask : capture.PumpAsync(stderrRead, spec.StderrKind);
+        var pipes = new List<OutputPipe> { new(stdoutRead, spec.StdoutKind) };
+        if (stderrRead is not null)
+        {
+            pipes.Add(new(stderrRead, spec.StderrKind));
+        }
 
         var spec2 = new AgentRunSpec(
             spec.Argv,
@@ -89,126 +98,258 @@ internal static class SandboxProcess
             StackBytes: (ulong)limits.StackBytes,
             Processes: (ulong)limits.Processes);
 
-        AgentRunReply reply;
-        var clock = Stopwatch.StartNew();
-        using (var wall = new CancellationTokenSource(limits.WallTime))
-        using (wall.Token.Register(() => Kill(KillReason.WallTime)))
-        using (cancellationToken.Register(() => Kill(KillReason.Cancelled)))
+        try
         {
-            try
+            AgentRunReply? reply = null;
+            var clock = Stopwatch.StartNew();
+            using (var wall = new CancellationTokenSource(limits.WallTime))
+            using (wall.Token.Register(() => Kill(KillReason.WallTime)))
+            using (cancellationToken.Register(() => Kill(KillReason.Cancelled)))
             {
-                reply = await container.Agent.RunAsync(spec2, stdin, stdoutWrite, stderrWrite ?? stdoutWrite, container.Cgroup.ProcsHandles);
+                try
+                {
+                    container.Agent.SendRun(spec2, stdin, stdoutWrite, stderrWrite ?? stdoutWrite, container.Cgroup.ProcsHandles);
+                }
+                finally
+                {
+                    stdoutWrite.Dispose();
+                    stderrWrite?.Dispose();
+                }
+
+                // The wall-time timer and cancellation end the program through its cgroup, which makes the agent reply;
+                // past this deadline the agent itself is in doubt.
+                var deadline = limits.WallTime + TimeSpan.FromSeconds(30);
+                while (reply is null)
+                {
+                    var ready = Poll(container.Agent.Descriptor, pipes, capture, deadline - clock.Elapsed);
+                    if (ready == Readiness.TimedOut)
+                    {
+                        throw new AgentException("the agent did not report the end of the run in time");
+                    }
+
+                    if (ready == Readiness.Agent)
+                    {
+                        reply = container.Agent.ReceiveRunReply();
+                    }
+                }
             }
-            finally
+
+            clock.Stop();
+
+            // Whatever the program left running still holds its stdout: kill it first, then read the output to its end.
+            if (spec.After == AfterExit.Reset)
             {
-                stdoutWrite.Dispose();
-                stderrWrite?.Dispose();
+                container.Agent.Reset(TimeSpan.FromSeconds(10));
             }
+            else
+            {
+                container.Agent.KillAll(TimeSpan.FromSeconds(10));
+            }
+
+            var drain = Stopwatch.StartNew();
+            while (pipes.Exists(p => p.Open))
+            {
+                if (Poll(-1, pipes, capture, TimeSpan.FromSeconds(5) - drain.Elapsed) == Readiness.TimedOut)
+                {
+                    throw new AgentException("output pipes stayed open after every process was killed");
+                }
+            }
+
+            var usage = container.Cgroup.End(start);
+            return new ProcessOutcome(reply, usage, clock.ElapsedMilliseconds, capture.Text(spec.StdoutKind), spec.MergeStderr ? "" : capture.Text(spec.StderrKind), capture.Truncated, (KillReason)killed);
         }
-
-        clock.Stop();
-
-        // Whatever the program left running still holds its stdout: kill it first, then read the output to its end.
-        if (spec.After == AfterExit.Reset)
+        finally
         {
-            container.Agent.Reset(TimeSpan.FromSeconds(10));
+            stdoutRead.Dispose();
+            stderrRead?.Dispose();
         }
-        else
-        {
-            container.Agent.KillAll(TimeSpan.FromSeconds(10));
-        }
-
-        var drained = Task.WhenAll(pumpOut, pumpErr);
-        if (await Task.WhenAny(drained, Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None)) != drained)
-        {
-            throw new AgentException("output pipes stayed open after every process was killed");
-        }
-
-        await drained;
-        stdoutRead.Dispose();
-        stderrRead?.Dispose();
-        var usage = container.Cgroup.End(start);
-        return new ProcessOutcome(reply, usage, clock.ElapsedMilliseconds, capture.Text(spec.StdoutKind), spec.MergeStderr ? "" : capture.Text(spec.StderrKind), capture.Truncated, (KillReason)killed);
     }
 
-    /// <summary>Reads both pipes as they fill, reports chunks in order per stream, caps the total bytes kept.</summary>
-    private sealed class OutputCapture(long limit, IProgress<OutputChunk>? output, Action onExceeded)
+    private enum Readiness
     {
-        private readonly Lock _gate = new();
-        private readonly Dictionary<OutputStreamKind, StringBuilder> _text = [];
-        private long _total;
+        TimedOut,
+        Pipes,
+        Agent,
+    }
 
-        public bool Truncated { get; private set; }
-
-        public string Text(OutputStreamKind kind)
+    /// <summary>
+    /// Waits until the agent (when <paramref name="agentFd"/> is not -1) or an open pipe is ready and reads every ready
+    /// pipe until it would block. Says whether the agent has something to read, or that <paramref name="timeout"/> passed.
+    /// </summary>
+    private static unsafe Readiness Poll(int agentFd, List<OutputPipe> pipes, OutputCapture capture, TimeSpan timeout)
+    {
+        var fds = stackalloc Native.PollFd[3];
+        var count = 0;
+        if (agentFd >= 0)
         {
-            lock (_gate)
+            fds[count++] = new Native.PollFd { Fd = agentFd, Events = Native.POLLIN };
+        }
+
+        var open = new OutputPipe?[3];
+        foreach (var pipe in pipes)
+        {
+            if (pipe.Open)
             {
-                return _text.TryGetValue(kind, out var sb) ? sb.ToString() : "";
+                open[count] = pipe;
+                fds[count++] = new Native.PollFd { Fd = (int)pipe.Handle.DangerousGetHandle(), Events = Native.POLLIN };
             }
         }
 
-        /// <summary>Reads a pipe to its end asynchronously (epoll through PipeStream's socket; no thread waits).</summary>
-        public async Task PumpAsync(SafeFileHandle pipe, OutputStreamKind kind)
+        var ms = (int)Math.Clamp(Math.Ceiling(timeout.TotalMilliseconds), 0, int.MaxValue);
+        int n;
+        do
         {
-            var decoder = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false).GetDecoder();
-            var buffer = new byte[65536];
-            var chars = new char[65536 + 4];
-            // The pipe stream must own its descriptor: disposing one over a borrowed handle never returns (.NET 10).
-            var handle = new SafePipeHandle(pipe.DangerousGetHandle(), ownsHandle: true);
-            pipe.SetHandleAsInvalid();
-            await using var stream = new AnonymousPipeClientStream(PipeDirection.In, handle);
+            n = Native.poll(fds, (nuint)count, ms);
+        }
+        while (n < 0 && Marshal.GetLastPInvokeError() == Native.EINTR);
+
+        if (n < 0)
+        {
+            throw new AgentException($"poll failed: {Native.LastError()}");
+        }
+
+        if (n == 0)
+        {
+            return Readiness.TimedOut;
+        }
+
+        var result = Readiness.Pipes;
+        for (var i = 0; i < count; i++)
+        {
+            if (fds[i].Revents == 0)
+            {
+                continue;
+            }
+
+            if (open[i] is { } pipe)
+            {
+                pipe.ReadAvailable(capture);
+            }
+            else
+            {
+                result = Readiness.Agent;
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>The host's read end of one output pipe (non-blocking).</summary>
+    private sealed class OutputPipe
+    {
+        public OutputPipe(SafeFileHandle handle, OutputStreamKind kind)
+        {
+            Handle = handle;
+            Kind = kind;
+            var fd = (int)handle.DangerousGetHandle();
+            var flags = Native.fcntl(fd, Native.F_GETFL, 0);
+            if (flags < 0 || Native.fcntl(fd, Native.F_SETFL, flags | Native.O_NONBLOCK) != 0)
+            {
+                throw new IOException($"fcntl(O_NONBLOCK) on a pipe failed: {Native.LastError()}");
+            }
+        }
+
+        public SafeFileHandle Handle { get; }
+
+        public OutputStreamKind Kind { get; }
+
+        public bool Open { get; private set; } = true;
+
+        /// <summary>Reads until the pipe would block or ends; the end flushes the stream's decoder.</summary>
+        public unsafe void ReadAvailable(OutputCapture capture)
+        {
+            var buffer = capture.Buffer;
+            var fd = (int)Handle.DangerousGetHandle();
             while (true)
             {
-                var n = await stream.ReadAsync(buffer, CancellationToken.None);
-                var keep = n;
-                var exceeded = false;
-                lock (_gate)
+                nint n;
+                fixed (byte* p = buffer)
                 {
-                    if (Truncated)
-                    {
-                        keep = 0;
-                    }
-                    else if (_total + n > limit)
-                    {
-                        keep = (int)(limit - _total);
-                        Truncated = true;
-                        exceeded = true;
-                    }
-
-                    _total += keep;
+                    n = Native.read(fd, p, (nuint)buffer.Length);
                 }
 
-                var flush = n == 0 || exceeded;
-                if (keep > 0 || flush)
+                if (n > 0)
                 {
-                    var count = decoder.GetChars(buffer, 0, keep, chars, 0, flush);
-                    if (count > 0)
-                    {
-                        var text = new string(chars, 0, count);
-                        lock (_gate)
-                        {
-                            if (!_text.TryGetValue(kind, out var sb))
-                            {
-                                _text[kind] = sb = new StringBuilder();
-                            }
-
-                            sb.Append(text);
-                        }
-
-                        output?.Report(new OutputChunk(kind, text));
-                    }
-                }
-
-                if (exceeded)
-                {
-                    onExceeded();
+                    capture.Add(Kind, buffer.AsSpan(0, (int)n), end: false);
+                    continue;
                 }
 
                 if (n == 0)
                 {
+                    capture.Add(Kind, [], end: true);
+                    Open = false;
                     return;
                 }
+
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno == Native.EAGAIN)
+                {
+                    return;
+                }
+
+                if (errno != Native.EINTR)
+                {
+                    throw new AgentException($"reading the program's output failed: {Native.LastError()}");
+                }
+            }
+        }
+    }
+
+    /// <summary>Decodes both streams as they fill, reports chunks in order per stream, caps the total bytes kept.</summary>
+    private sealed class OutputCapture(long limit, IProgress<OutputChunk>? output, Action onExceeded)
+    {
+        private readonly Dictionary<OutputStreamKind, StringBuilder> _text = [];
+        private readonly Dictionary<OutputStreamKind, Decoder> _decoders = [];
+        private readonly char[] _chars = new char[65536 + 4];
+        private long _total;
+
+        public byte[] Buffer { get; } = new byte[65536];
+
+        public bool Truncated { get; private set; }
+
+        public string Text(OutputStreamKind kind) => _text.TryGetValue(kind, out var sb) ? sb.ToString() : "";
+
+        public void Add(OutputStreamKind kind, ReadOnlySpan<byte> bytes, bool end)
+        {
+            var keep = bytes.Length;
+            var exceeded = false;
+            if (Truncated)
+            {
+                keep = 0;
+            }
+            else if (_total + bytes.Length > limit)
+            {
+                keep = (int)(limit - _total);
+                Truncated = true;
+                exceeded = true;
+            }
+
+            _total += keep;
+            var flush = end || exceeded;
+            if (keep > 0 || flush)
+            {
+                if (!_decoders.TryGetValue(kind, out var decoder))
+                {
+                    _decoders[kind] = decoder = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false).GetDecoder();
+                }
+
+                var count = decoder.GetChars(bytes[..keep], _chars, flush);
+                if (count > 0)
+                {
+                    var text = new string(_chars, 0, count);
+                    if (!_text.TryGetValue(kind, out var sb))
+                    {
+                        _text[kind] = sb = new StringBuilder();
+                    }
+
+                    sb.Append(text);
+                    output?.Report(new OutputChunk(kind, text));
+                }
+            }
+
+            if (exceeded)
+            {
+                onExceeded();
             }
         }
     }
