@@ -30,6 +30,13 @@ enum sbx_op {
     SBX_OP_KILL = 7,  /* kill every process but the agent, keep the files (between compile and run); reply sbx_status */
 };
 
+/* What the agent does once a run's main process has exited, before it replies (saves the host a round trip). */
+enum sbx_after {
+    SBX_AFTER_NOTHING = 0,
+    SBX_AFTER_KILL = 1,  /* as SBX_OP_KILL */
+    SBX_AFTER_RESET = 2, /* as SBX_OP_RESET; if the box cannot be cleaned the agent exits after replying */
+};
+
 /* Stage at which a run failed before exec (sbx_run_reply.stage). */
 enum sbx_stage {
     SBX_STAGE_NONE = 0,
@@ -65,7 +72,7 @@ struct sbx_run_req {
     uint32_t argc;          /* then argc NUL-terminated strings */
     uint32_t envc;          /* then envc NUL-terminated strings */
     uint32_t cgroup_fds;    /* number of cgroup.procs/tasks fds after the three stdio fds */
-    uint32_t reserved;
+    uint32_t after;         /* enum sbx_after: clean up once the main process exited, before replying */
     /* then cwd as a NUL-terminated string */
 };
 
@@ -76,7 +83,7 @@ struct sbx_run_reply {
     uint32_t stage;      /* enum sbx_stage */
     int32_t wait_status; /* raw wait status of the main process */
     int32_t pid;         /* pid of the main process inside the container */
-    int32_t reserved;
+    int32_t cleaned;     /* 1 when the cleanup asked for in `after` was done (0: not asked, or not started) */
     int64_t utime_us;    /* rusage of the main process and its waited-for children */
     int64_t stime_us;
     int64_t maxrss_kb;

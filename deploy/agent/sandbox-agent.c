@@ -100,6 +100,23 @@ static const char *env_lookup(char *const *envp, const char *key)
     return NULL;
 }
 
+/* Highest capability number this kernel knows (/proc/sys/kernel/cap_last_cap), read once at start;
+ * 63 (every possible bit) when it cannot be read. */
+static int last_cap = 63;
+
+static int read_last_cap(void)
+{
+    int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 63;
+    char b[16];
+    ssize_t n = read(fd, b, sizeof b - 1);
+    close(fd);
+    if (n <= 0) return 63;
+    b[n] = '\0';
+    int v = atoi(b);
+    return v > 0 && v <= 63 ? v : 63;
+}
+
 static void child_exec(struct child_ctx *c)
 {
     const struct sbx_run_req *r = c->req;
@@ -122,7 +139,7 @@ static void child_exec(struct child_ctx *c)
 
     /* 3. Empty the capability bounding set and the ambient set (needs CAP_SETPCAP, so before the uid
      *    change); dropping to a non-zero uid clears the permitted set but not the bounding set. */
-    for (int cap = 0; cap <= 63; cap++) {
+    for (int cap = 0; cap <= last_cap; cap++) {
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) {
             child_fail(c, SBX_STAGE_CAPS);
         }
@@ -185,15 +202,12 @@ static void child_exec(struct child_ctx *c)
         child_fail(c, SBX_STAGE_STDIO);
     }
 
-    /* 6. Default signal dispositions and an empty mask (the agent ignores SIGPIPE; exec keeps ignores). */
+    /* 6. Default signal dispositions and an empty mask. exec resets handlers but keeps ignored signals; the
+     *    agent set every disposition to default at start except SIGPIPE, which it ignores. */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = SIG_DFL;
-    for (int s = 1; s < NSIG; s++) {
-        if (s != SIGKILL && s != SIGSTOP) {
-            sigaction(s, &sa, NULL);
-        }
-    }
+    sigaction(SIGPIPE, &sa, NULL);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -577,7 +591,7 @@ static int op_run(int sock, const char *payload, size_t len, int *fds, int nfds)
     if (len < sizeof req) goto bad;
     memcpy(&req, payload, sizeof req);
     if (req.argc == 0 || req.argc > SBX_MAX_ARGS || req.envc > SBX_MAX_ARGS || req.cgroup_fds > SBX_MAX_CGROUP_FDS ||
-        (int)(3 + req.cgroup_fds) != nfds || req.uid == 0 || req.gid == 0) {
+        (int)(3 + req.cgroup_fds) != nfds || req.uid == 0 || req.gid == 0 || req.after > SBX_AFTER_RESET) {
         goto bad;
     }
 
@@ -636,7 +650,20 @@ static int op_run(int sock, const char *payload, size_t len, int *fds, int nfds)
     rep.utime_us = (int64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec;
     rep.stime_us = (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
     rep.maxrss_kb = ru.ru_maxrss;
-    return send_packet(sock, &rep, sizeof rep, -1);
+    if (req.after == SBX_AFTER_NOTHING) {
+        return send_packet(sock, &rep, sizeof rep, -1);
+    }
+    int64_t killed = kill_everything();
+    int clean = killed >= 0 && (req.after != SBX_AFTER_RESET || prepare_box(run_uid_default, run_uid_default) == 0);
+    int err = errno;
+    rep.cleaned = clean;
+    int rc = send_packet(sock, &rep, sizeof rep, -1);
+    if (!clean && req.after == SBX_AFTER_RESET) {
+        /* Fail closed, as SBX_OP_RESET: a box we cannot clean must not serve again. */
+        logmsg("reset after a run failed (errno %d): exiting so the container is replaced", err);
+        exit(3);
+    }
+    return rc;
 
 bad:
     close_fds(fds, nfds);
@@ -751,7 +778,17 @@ int main(int argc, char **argv)
     for (int fd = 0; fd < 3; fd++) {
         if (fcntl(fd, F_GETFD) < 0 && devnull >= 0) dup2(devnull, fd);
     }
+    /* Whatever dispositions we inherited, runs start from the defaults (see child_exec, step 6). */
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    for (int s = 1; s < NSIG; s++) {
+        if (s != SIGKILL && s != SIGSTOP) {
+            sigaction(s, &dfl, NULL);
+        }
+    }
     signal(SIGPIPE, SIG_IGN);
+    last_cap = read_last_cap();
 
     if (prepare_box(run_uid_default, run_uid_default) != 0) {
         logmsg("cannot prepare %s: %s", BOX, strerror(errno));

@@ -46,10 +46,22 @@ internal sealed record AgentRunSpec(
     ulong FileSizeBytes,
     ulong OpenFiles,
     ulong StackBytes,
-    ulong Processes);
+    ulong Processes,
+    AgentAfter After = AgentAfter.Nothing);
+
+/// <summary>What the agent does once the main process has exited, before it replies (protocol.h, enum sbx_after).</summary>
+internal enum AgentAfter : uint
+{
+    /// <summary>Nothing: the host sends <see cref="AgentOp.Kill"/> or <see cref="AgentOp.Reset"/> itself.</summary>
+    Nothing = 0,
+    /// <summary>Kill every process left, keep the files.</summary>
+    Kill = 1,
+    /// <summary>Kill every process left and wipe the writable space; the agent exits (the container is replaced) if it cannot.</summary>
+    Reset = 2,
+}
 
 /// <summary>The agent's answer to a run: how the main process ended and its rusage.</summary>
-internal sealed record AgentRunReply(bool Started, int Errno, AgentStage Stage, int WaitStatus, int Pid, long UserMicros, long SystemMicros, long MaxRssKb)
+internal sealed record AgentRunReply(bool Started, int Errno, AgentStage Stage, int WaitStatus, int Pid, long UserMicros, long SystemMicros, long MaxRssKb, bool Cleaned = false)
 {
     public bool Exited => Started && (WaitStatus & 0x7f) == 0;
 
@@ -281,7 +293,8 @@ internal sealed class AgentConnection : IDisposable
             Pid: BinaryPrimitives.ReadInt32LittleEndian(reply[16..]),
             UserMicros: BinaryPrimitives.ReadInt64LittleEndian(reply[24..]),
             SystemMicros: BinaryPrimitives.ReadInt64LittleEndian(reply[32..]),
-            MaxRssKb: BinaryPrimitives.ReadInt64LittleEndian(reply[40..]));
+            MaxRssKb: BinaryPrimitives.ReadInt64LittleEndian(reply[40..]),
+            Cleaned: BinaryPrimitives.ReadInt32LittleEndian(reply[20..]) == 1);
     }
 
     private static byte[] BuildRunPacket(AgentRunSpec spec, int cgroupFds)
@@ -299,6 +312,7 @@ internal sealed class AgentConnection : IDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[48..], (uint)spec.Argv.Count);
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[52..], (uint)spec.Environment.Count);
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[56..], (uint)cgroupFds);
+        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[60..], (uint)spec.After);
         payload.Write(fixedPart);
         foreach (var s in spec.Argv.Concat(spec.Environment).Append(spec.WorkingDirectory))
         {

@@ -96,7 +96,8 @@ internal static class SandboxProcess
             FileSizeBytes: (ulong)limits.FileSizeBytes,
             OpenFiles: (ulong)limits.OpenFiles,
             StackBytes: (ulong)limits.StackBytes,
-            Processes: (ulong)limits.Processes);
+            Processes: (ulong)limits.Processes,
+            After: spec.After == AfterExit.Reset ? AgentAfter.Reset : AgentAfter.Kill);
 
         try
         {
@@ -136,14 +137,18 @@ internal static class SandboxProcess
 
             clock.Stop();
 
-            // Whatever the program left running still holds its stdout: kill it first, then read the output to its end.
-            if (spec.After == AfterExit.Reset)
+            // Whatever the program left running still holds its stdout: kill it first (the agent did unless the run
+            // never started), then read the output to its end.
+            if (!reply.Cleaned)
             {
-                container.Agent.Reset(TimeSpan.FromSeconds(10));
-            }
-            else
-            {
-                container.Agent.KillAll(TimeSpan.FromSeconds(10));
+                if (spec.After == AfterExit.Reset)
+                {
+                    container.Agent.Reset(TimeSpan.FromSeconds(10));
+                }
+                else
+                {
+                    container.Agent.KillAll(TimeSpan.FromSeconds(10));
+                }
             }
 
             var drain = Stopwatch.StartNew();
