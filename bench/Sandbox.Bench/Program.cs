@@ -7,6 +7,15 @@ using Sandbox.Runner.Execution;
 // process) and through the sandbox, interleaved in one run so both see the same machine; then throughput with
 // every slot busy against the same number of bare processes at once.
 //   dotnet run -c Release --project bench/Sandbox.Bench -- [runs=300] [throughput-seconds=5]
+//   dotnet run -c Release --project bench/Sandbox.Bench -- host [runs=200] [clients=8]   (runner host: WebSocket vs in-process)
+if (args.Length > 0 && args[0] == "host")
+{
+    await HostLoad.RunAsync(
+        args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 200,
+        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 8);
+    return;
+}
+
 var runs = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 300;
 var seconds = args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5;
 var options = new SandboxOptions();
