@@ -87,10 +87,7 @@ public sealed class CodeRunner : ICodeRunner, IAsyncDisposable
     {
         var language = Resolve(request.Language);
         var limits = Clamp(request.Limits);
-        var pool = await PoolAsync(cancellationToken);
-        var container = await pool.AcquireAsync(cancellationToken);
-        var reset = false;
-        try
+        return await OnContainerAsync("Run", async container =>
         {
             PutSource(container, language, request.Source);
             string? compileOutput = null;
@@ -100,7 +97,7 @@ public sealed class CodeRunner : ICodeRunner, IAsyncDisposable
                 compileOutput = text;
                 if (failure is not null)
                 {
-                    return failure;
+                    return (failure, false);
                 }
             }
 
@@ -111,13 +108,28 @@ public sealed class CodeRunner : ICodeRunner, IAsyncDisposable
                 _options.RunUid,
                 output,
                 cancellationToken);
-            reset = true;
             cancellationToken.ThrowIfCancellationRequested();
-            return ToResult(outcome, limits, compileOutput);
+            return (ToResult(outcome, limits, compileOutput), true);
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> on a container of the pool and gives the container back (reset, unless the body
+    /// says its last process already reset it). An agent failure replaces the container and becomes an internal error.
+    /// </summary>
+    private async Task<RunResult> OnContainerAsync(string what, Func<Container, Task<(RunResult Result, bool Reset)>> body, CancellationToken cancellationToken)
+    {
+        var pool = await PoolAsync(cancellationToken);
+        var container = await pool.AcquireAsync(cancellationToken);
+        var reset = false;
+        try
+        {
+            (var result, reset) = await body(container);
+            return result;
         }
         catch (AgentException e)
         {
-            _logger.LogError("Run failed in {Container}: {Error}", container.Name, e.Message);
+            _logger.LogError("{What} failed in {Container}: {Error}", what, container.Name, e.Message);
             pool.Replace(container);
             container = null!;
             return Internal(e.Message);
@@ -180,10 +192,7 @@ public sealed class CodeRunner : ICodeRunner, IAsyncDisposable
     {
         var language = Resolve(program.LanguageId);
         var limits = Clamp(request.Limits);
-        var pool = await PoolAsync(cancellationToken);
-        var container = await pool.AcquireAsync(cancellationToken);
-        var reset = false;
-        try
+        return await OnContainerAsync("Execution", async container =>
         {
             foreach (var file in program.Files.Concat(request.ExtraFiles))
             {
@@ -202,24 +211,9 @@ public sealed class CodeRunner : ICodeRunner, IAsyncDisposable
                 _options.RunUid,
                 output,
                 cancellationToken);
-            reset = true;
             cancellationToken.ThrowIfCancellationRequested();
-            return ToResult(outcome, limits, null);
-        }
-        catch (AgentException e)
-        {
-            _logger.LogError("Execution failed in {Container}: {Error}", container.Name, e.Message);
-            pool.Replace(container);
-            container = null!;
-            return Internal(e.Message);
-        }
-        finally
-        {
-            if (container is not null)
-            {
-                pool.Release(container, alreadyReset: reset);
-            }
-        }
+            return (ToResult(outcome, limits, null), true);
+        }, cancellationToken);
     }
 
     private async Task<(RunResult? Failure, string Output)> CompileStepAsync(Container container, LanguageDefinition language, IProgress<OutputChunk>? output, CancellationToken cancellationToken)
