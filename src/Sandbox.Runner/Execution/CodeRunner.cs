@@ -324,7 +324,7 @@ public sealed class CodeRunner : ICodeRunner, IAsyncDisposable
         return _options.MaxLimits.ClampTo(requested);
     }
 
-    private async ValueTask<SlotPool> PoolAsync(CancellationToken cancellationToken)
+    internal async ValueTask<SlotPool> PoolAsync(CancellationToken cancellationToken)
     {
         if (Volatile.Read(ref _pool) is { } pool)
         {

@@ -262,6 +262,16 @@ internal sealed class AgentConnection : IDisposable
         }
     }
 
+    /// <summary>Sends one packet as it is (protocol tests: what the agent does with traffic it does not understand).</summary>
+    internal void SendRaw(ReadOnlySpan<byte> packet)
+    {
+        lock (_gate)
+        {
+            _timeoutMs = 10_000;
+            Send(packet, []);
+        }
+    }
+
     /// <summary>Reads the reply to <see cref="SendRun"/>; call once the descriptor is readable.</summary>
     public AgentRunReply ReceiveRunReply()
     {

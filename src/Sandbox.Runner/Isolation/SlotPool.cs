@@ -37,6 +37,12 @@ internal sealed class SlotPool : IAsyncDisposable
 
     public int Slots => _containers.Length;
 
+    /// <summary>The containers now in the slots (a replaced container's slot shows its successor).</summary>
+    public IReadOnlyList<Container> Containers => [.. _containers.Where(c => c is not null).Select(c => c!)];
+
+    /// <summary>The names of <see cref="Containers"/>.</summary>
+    public IReadOnlyList<string> ContainerNames => [.. Containers.Select(c => c.Name)];
+
     /// <summary>Sweeps stale containers, then starts every slot's container.</summary>
     public static SlotPool Start(ProvisionedImage image, SandboxOptions options, ILogger logger)
     {

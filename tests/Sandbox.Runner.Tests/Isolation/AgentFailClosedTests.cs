@@ -1,0 +1,139 @@
+using System.Buffers.Binary;
+using Sandbox.Runner.Execution;
+using Sandbox.Runner.Isolation;
+using Sandbox.Runner.Tests.Infrastructure;
+
+namespace Sandbox.Runner.Tests.Isolation;
+
+/// <summary>
+/// The agent fails closed: a request it must not carry out is refused, traffic it does not understand ends the
+/// connection, and a container whose agent is gone or in doubt is replaced; the engine keeps serving throughout.
+/// </summary>
+[Collection(SandboxCollection.Name)]
+[Trait("Category", "Sandbox")]
+public sealed class AgentFailClosedTests(SandboxFixture sandbox)
+{
+    [Fact]
+    public async Task RunRequest_AsRoot_IsRefusedBeforeAnythingStarts()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var pool = await sandbox.Engine.PoolAsync(timeout.Token);
+        var container = await pool.AcquireAsync(timeout.Token);
+        try
+        {
+            var (outRead, outWrite) = Native.Pipe();
+            using (outRead)
+            using (outWrite)
+            using (var stdin = Native.SealedMemfd("stdin", []))
+            {
+                var spec = new AgentRunSpec(["/bin/sh", "-c", "id -u"], ["PATH=/usr/bin:/bin"], "/box/work", Uid: 0, Gid: 0, 1, 1 << 20, 64, 8 << 20, 16);
+                container.Agent.SendRun(spec, stdin, outWrite, outWrite, container.Cgroup.ProcsHandles);
+                var reply = container.Agent.ReceiveRunReply();
+                Assert.False(reply.Started);
+                Assert.Equal(AgentStage.Request, reply.Stage);
+                Assert.Equal(22, reply.Errno);
+                Assert.Equal(0, reply.Pid);
+            }
+
+            Assert.True(container.Cgroup.IsEmpty());
+        }
+        finally
+        {
+            pool.Release(container);
+        }
+
+        await AssertServesAsync(timeout.Token);
+    }
+
+    [Fact]
+    public async Task Packet_WithAWrongMagic_EndsTheConnection_AndTheContainerIsReplaced()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var pool = await sandbox.Engine.PoolAsync(timeout.Token);
+        var container = await pool.AcquireAsync(timeout.Token);
+        var name = container.Name;
+        try
+        {
+            var packet = new byte[16];
+            BinaryPrimitives.WriteUInt32LittleEndian(packet, 0xDEADBEEF);
+            BinaryPrimitives.WriteUInt32LittleEndian(packet.AsSpan(4), 1);
+            BinaryPrimitives.WriteUInt32LittleEndian(packet.AsSpan(8), 1);
+            container.Agent.SendRaw(packet);
+            // The agent answers nothing and drops the connection: the next request fails instead of being guessed at.
+            Assert.Throws<AgentException>(() => container.Agent.Ping(TimeSpan.FromSeconds(10)));
+        }
+        finally
+        {
+            pool.Release(container);
+        }
+
+        Assert.DoesNotContain(name, pool.ContainerNames);
+        Assert.Equal(pool.Slots, pool.ContainerNames.Count);
+        await AssertServesAsync(timeout.Token);
+    }
+
+    [Fact]
+    public async Task Agent_KilledWhileIdle_ItsContainerIsReplaced()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var pool = await sandbox.Engine.PoolAsync(timeout.Token);
+        var container = await pool.AcquireAsync(timeout.Token);
+        var name = container.Name;
+        try
+        {
+            Assert.Equal(0, Native.kill(container.InitPid, 9));
+        }
+        finally
+        {
+            pool.Release(container);
+        }
+
+        Assert.DoesNotContain(name, pool.ContainerNames);
+        Assert.Equal(pool.Slots, pool.ContainerNames.Count);
+        await AssertServesAsync(timeout.Token);
+    }
+
+    [Fact]
+    public async Task Agent_KilledDuringARun_TheRunIsAnInternalError_AndItsContainerIsReplaced()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var pool = await sandbox.Engine.PoolAsync(timeout.Token);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var progress = new SyncProgress(chunk =>
+        {
+            if (chunk.Text.Contains("started", StringComparison.Ordinal))
+            {
+                started.TrySetResult();
+            }
+        });
+        var run = sandbox.Runner.RunAsync(new RunRequest("bash", "echo started; sleep 60"), progress, timeout.Token);
+        await started.Task.WaitAsync(timeout.Token);
+        var busy = pool.Containers.Single(c => !c.Cgroup.IsEmpty());
+        Assert.Equal(0, Native.kill(busy.InitPid, 9));
+
+        var result = await run.WaitAsync(TimeSpan.FromSeconds(30), timeout.Token);
+        // Never disguised as a result of the program: the engine says it failed.
+        Assert.Equal(RunVerdict.InternalError, result.Verdict);
+        Assert.DoesNotContain(busy.Name, pool.ContainerNames);
+        Assert.Equal(pool.Slots, pool.ContainerNames.Count);
+        await AssertServesAsync(timeout.Token);
+    }
+
+    private sealed class SyncProgress(Action<OutputChunk> report) : IProgress<OutputChunk>
+    {
+        public void Report(OutputChunk value) => report(value);
+    }
+
+    /// <summary>Every slot serves: as many runs at once as there are slots, twice over, all ok.</summary>
+    private async Task AssertServesAsync(CancellationToken cancellationToken)
+    {
+        var runs = Enumerable.Range(0, sandbox.Options.Slots * 2)
+            .Select(i => sandbox.Runner.RunAsync(new RunRequest("bash", $"echo run {i}"), null, cancellationToken));
+        var results = await Task.WhenAll(runs);
+        for (var i = 0; i < results.Length; i++)
+        {
+            Assert.True(results[i].Verdict == RunVerdict.Ok, results[i].ToString());
+            Assert.Equal($"run {i}\n", results[i].Stdout);
+        }
+    }
+}
