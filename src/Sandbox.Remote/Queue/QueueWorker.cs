@@ -81,13 +81,13 @@ internal sealed class QueueWorker : BackgroundService, IMetricsContributor
     public async Task WriteMetricsAsync(StringBuilder text, CancellationToken cancellationToken)
     {
         var host = Escape(options.HostId);
-        Gauge(text, "sandbox_queue_host_slots", "Slots this host gives to queue jobs.", $"{{host=\"{host}\"}}", Volatile.Read(ref slots));
-        Gauge(text, "sandbox_queue_host_busy_slots", "Queue jobs running on this host now.", $"{{host=\"{host}\"}}", Volatile.Read(ref busy));
-        Gauge(text, "sandbox_queue_connected", "1 while this host is connected to the queue's NATS server.", $"{{host=\"{host}\"}}", nats?.ConnectionState == NatsConnectionState.Open ? 1 : 0);
-        text.Append("# HELP sandbox_queue_jobs_total Queue jobs this host took, by outcome.\n# TYPE sandbox_queue_jobs_total counter\n");
+        Gauge(text, "sandbox_shared_queue_host_slots", "Slots this host gives to queue jobs.", $"{{host=\"{host}\"}}", Volatile.Read(ref slots));
+        Gauge(text, "sandbox_shared_queue_host_busy_slots", "Queue jobs running on this host now.", $"{{host=\"{host}\"}}", Volatile.Read(ref busy));
+        Gauge(text, "sandbox_shared_queue_connected", "1 while this host is connected to the queue's NATS server.", $"{{host=\"{host}\"}}", nats?.ConnectionState == NatsConnectionState.Open ? 1 : 0);
+        text.Append("# HELP sandbox_shared_queue_jobs_total Queue jobs this host took, by outcome.\n# TYPE sandbox_shared_queue_jobs_total counter\n");
         foreach (var (outcome, count) in outcomes.OrderBy(o => o.Key, StringComparer.Ordinal))
         {
-            text.Append(CultureInfo.InvariantCulture, $"sandbox_queue_jobs_total{{host=\"{host}\",outcome=\"{outcome}\"}} {count}\n");
+            text.Append(CultureInfo.InvariantCulture, $"sandbox_shared_queue_jobs_total{{host=\"{host}\",outcome=\"{outcome}\"}} {count}\n");
         }
 
         if (js is null || nats?.ConnectionState != NatsConnectionState.Open)
@@ -109,10 +109,10 @@ internal sealed class QueueWorker : BackgroundService, IMetricsContributor
                 oldest = Math.Max(0, (DateTimeOffset.UtcNow - next.Message.Time).TotalSeconds);
             }
 
-            Gauge(text, "sandbox_queue_depth", "Jobs waiting in the shared queue for a host (all hosts).", "", (long)info.NumPending);
-            Gauge(text, "sandbox_queue_running", "Jobs taken by a host and not yet acknowledged (all hosts).", "", info.NumAckPending);
-            Gauge(text, "sandbox_queue_redelivered", "Jobs being delivered again after a host went quiet (all hosts).", "", info.NumRedelivered);
-            text.Append(CultureInfo.InvariantCulture, $"# HELP sandbox_queue_oldest_waiting_seconds Age of the oldest job waiting for a host.\n# TYPE sandbox_queue_oldest_waiting_seconds gauge\nsandbox_queue_oldest_waiting_seconds {oldest:0.###}\n");
+            Gauge(text, "sandbox_shared_queue_depth", "Jobs waiting in the shared queue for a host (all hosts).", "", (long)info.NumPending);
+            Gauge(text, "sandbox_shared_queue_running", "Jobs taken by a host and not yet acknowledged (all hosts).", "", info.NumAckPending);
+            Gauge(text, "sandbox_shared_queue_redelivered", "Jobs being delivered again after a host went quiet (all hosts).", "", info.NumRedelivered);
+            text.Append(CultureInfo.InvariantCulture, $"# HELP sandbox_shared_queue_oldest_waiting_seconds Age of the oldest job waiting for a host.\n# TYPE sandbox_shared_queue_oldest_waiting_seconds gauge\nsandbox_shared_queue_oldest_waiting_seconds {oldest:0.###}\n");
         }
         catch (Exception ex) when (ex is NatsException or OperationCanceledException or TimeoutException)
         {
