@@ -130,18 +130,15 @@ internal sealed class QueueWorker : BackgroundService, IMetricsContributor
             js = new NatsJSContext(nats);
             var consumer = await EnsureQueueAsync(stoppingToken).ConfigureAwait(false);
             logger.LogInformation("Consuming the queue at {Queue} with {Slots} slots as {Host}", options.Connection.Display, slots, options.HostId);
-            var loops = new List<Task>
-            {
-                ListenForCancelsAsync(nats, stoppingToken),
-                AnswerMetadataAsync(nats, stoppingToken),
-            };
+            // Cancels must reach running jobs until the last one is done, drain included; metadata requests stop with the drain.
+            using var listening = CancellationTokenSource.CreateLinkedTokenSource(hardStop.Token);
+            var cancels = ListenForCancelsAsync(nats, listening.Token);
+            var metadata = AnswerMetadataAsync(nats, stoppingToken);
             var holder = new ConsumerHolder(consumer);
-            for (var i = 0; i < slots; i++)
-            {
-                loops.Add(SlotLoopAsync(holder, stoppingToken));
-            }
-
+            var loops = Enumerable.Range(0, slots).Select(_ => SlotLoopAsync(holder, stoppingToken)).ToList();
             await Task.WhenAll(loops).ConfigureAwait(false);
+            await listening.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(cancels, metadata).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -444,7 +441,7 @@ internal sealed class QueueWorker : BackgroundService, IMetricsContributor
     {
         try
         {
-            await foreach (var message in connection.SubscribeAsync<byte[]>(subjects.AnyCancel, cancellationToken: hardStop.Token).ConfigureAwait(false))
+            await foreach (var message in connection.SubscribeAsync<byte[]>(subjects.AnyCancel, cancellationToken: stoppingToken).ConfigureAwait(false))
             {
                 var jobId = message.Subject[(message.Subject.LastIndexOf('.') + 1)..];
                 if (running.TryGetValue(jobId, out var run))
@@ -454,9 +451,9 @@ internal sealed class QueueWorker : BackgroundService, IMetricsContributor
                 }
             }
         }
-        catch (OperationCanceledException) when (hardStop.IsCancellationRequested || stoppingToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // The host stopped.
+            // Every job is done.
         }
     }
 
