@@ -58,7 +58,8 @@ internal static class HostCommand
         {
             Description = "Also consume the shared NATS JetStream work queue at this URL (nats://HOST:4222, tls://HOST:4222); see docs/scaling-out.md.",
         };
-        var queueToken = new Option<string?>("--queue-token-file") { Description = "File with the NATS server's auth token (chmod 600)." };
+        var queueToken = new Option<string?>("--queue-token-file") { Description = "File with the NATS server's auth token, or --queue-user's password (chmod 600)." };
+        var queueUser = new Option<string?>("--queue-user") { Description = "NATS user name (its password in --queue-token-file)." };
         var queueCreds = new Option<string?>("--queue-creds") { Description = "NATS credentials file (user JWT and seed, chmod 600)." };
         var queueCa = new Option<string?>("--queue-ca") { Description = "PEM file of the CAs to trust for the NATS server's TLS certificate." };
         var queueCert = new Option<string?>("--queue-cert") { Description = "PEM client certificate for mutual TLS with the NATS server (with --queue-key)." };
@@ -93,7 +94,7 @@ internal static class HostCommand
         var command = new Command("host", "Run a runner host: WebSocket JSON-RPC at /rpc, /healthz, /readyz and Prometheus /metrics; with --queue, also a consumer of the shared work queue.")
         {
             urls, tokenFile, slots, maxQueue, maxMessage, maxConnections, maxTime, maxMemory, logFile, logLevel,
-            queue, queueToken, queueCreds, queueCa, queueCert, queueKey, queuePrefix, ackWait, maxPending, maxJobSize, hostId, drainTimeout,
+            queue, queueToken, queueUser, queueCreds, queueCa, queueCert, queueKey, queuePrefix, ackWait, maxPending, maxJobSize, hostId, drainTimeout,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -134,6 +135,7 @@ internal static class HostCommand
                         {
                             Url = QueueConnection.ParseUrl(queueUrl, "--queue"),
                             TokenFile = parse.GetValue(queueToken),
+                            User = parse.GetValue(queueUser),
                             CredsFile = parse.GetValue(queueCreds),
                             CaFile = parse.GetValue(queueCa),
                             CertFile = parse.GetValue(queueCert),

@@ -10,8 +10,8 @@ public static class SandboxRpcConnector
     /// No URL: the embedded runner from <paramref name="embedded"/>. A <c>ws://</c> or <c>wss://</c> URL: a connected
     /// <see cref="RemoteSandboxClient"/> (dispose it with <c>await using</c> or through <see cref="IAsyncDisposable"/>).
     /// A <c>nats://</c> or <c>tls://</c> URL: a <see cref="Queue.QueueSandboxClient"/> on the shared work queue, with
-    /// <paramref name="tokenFile"/> as the NATS token and <c>SANDBOX_QUEUE_CREDS</c> / <c>SANDBOX_QUEUE_CA</c> naming a
-    /// NATS credentials file and a CA file.
+    /// <paramref name="tokenFile"/> as the NATS token (or as the password of the user named by <c>SANDBOX_QUEUE_USER</c>),
+    /// and <c>SANDBOX_QUEUE_CREDS</c> / <c>SANDBOX_QUEUE_CA</c> naming a NATS credentials file and a CA file.
     /// Anything else: <see cref="SandboxUsageException"/>. A host that cannot be reached: <see cref="SandboxConnectionException"/>.
     /// </summary>
     public static async Task<ISandboxRpc> ConnectAsync(string? runnerUrl, string? tokenFile, Func<ISandboxRpc> embedded, CancellationToken cancellationToken)
@@ -71,6 +71,7 @@ public static class SandboxRpcConnector
         {
             Url = Queue.QueueConnection.ParseUrl(runnerUrl, "--runner"),
             TokenFile = tokenFile,
+            User = Environment.GetEnvironmentVariable("SANDBOX_QUEUE_USER") is { Length: > 0 } user ? user : null,
             CredsFile = Environment.GetEnvironmentVariable("SANDBOX_QUEUE_CREDS") is { Length: > 0 } creds ? creds : null,
             CaFile = Environment.GetEnvironmentVariable("SANDBOX_QUEUE_CA") is { Length: > 0 } ca ? ca : null,
         };

@@ -15,8 +15,11 @@ public sealed class QueueConnection
     /// <summary>The NATS server, e.g. <c>nats://127.0.0.1:4222</c>; <c>tls://</c> requires TLS.</summary>
     public required Uri Url { get; init; }
 
-    /// <summary>A file holding a NATS auth token (chmod 600), or null.</summary>
+    /// <summary>A file holding a NATS auth token, or <see cref="User"/>'s password when a user is given (chmod 600); or null.</summary>
     public string? TokenFile { get; init; }
+
+    /// <summary>A NATS user name (its password in <see cref="TokenFile"/>), or null for token or credentials-file auth.</summary>
+    public string? User { get; init; }
 
     /// <summary>A NATS credentials file (user JWT and NKey seed, chmod 600), or null.</summary>
     public string? CredsFile { get; init; }
@@ -71,6 +74,11 @@ public sealed class QueueConnection
             throw new SandboxUsageException($"queue subject prefix '{SubjectPrefix}' may only hold letters, digits, '-' and '_'");
         }
 
+        if (User is not null && TokenFile is null)
+        {
+            throw new SandboxUsageException($"{optionName}: the NATS user '{User}' needs its password in a file (--queue-token-file F, or --token-file F for a client)");
+        }
+
         if (TokenFile is null && CredsFile is null && CertFile is null && !IsLoopback)
         {
             throw new SandboxUsageException(
@@ -106,7 +114,8 @@ public sealed class QueueConnection
         var auth = NatsAuthOpts.Default;
         if (TokenFile is not null)
         {
-            auth = auth with { Token = HostToken.ReadClientToken(TokenFile) };
+            var secret = HostToken.ReadClientToken(TokenFile);
+            auth = User is null ? auth with { Token = secret } : auth with { Username = User, Password = secret };
         }
 
         if (CredsFile is not null)
