@@ -29,6 +29,7 @@ public sealed class QueueSandboxClient : ISandboxRpc, IAsyncDisposable
     private readonly QueueSubjects subjects;
     private readonly ConcurrentDictionary<string, CancellationTokenSource> byRunId = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CancellationTokenSource> waiting = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task> finishing = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource disposing = new();
 
     private QueueSandboxClient(QueueConnection connection, NatsConnection nats)
@@ -143,12 +144,14 @@ public sealed class QueueSandboxClient : ISandboxRpc, IAsyncDisposable
         }
 
         await disposing.CancelAsync().ConfigureAwait(false);
-        // The jobs' own finally blocks publish their cancels; give them a moment to go out before the connection closes.
-        var deadline = DateTime.UtcNow.AddSeconds(2);
-        while (!waiting.IsEmpty && DateTime.UtcNow < deadline)
+        // The jobs' own finally blocks publish their cancels; let them go out before the connection closes.
+        try
         {
-            await Task.Yield();
-            await Task.Delay(10, CancellationToken.None).ConfigureAwait(false);
+            await Task.WhenAll(finishing.Values).WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // A cancel that could not go out: the host notices the missing client at its next ping.
         }
 
         nats.ConnectionDisconnected -= OnDisconnectedAsync;
@@ -199,6 +202,8 @@ public sealed class QueueSandboxClient : ISandboxRpc, IAsyncDisposable
         }
 
         waiting[job.JobId] = lost;
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        finishing[job.JobId] = done.Task;
         var cancelledByClient = false;
         var finished = false;
         try
@@ -301,6 +306,9 @@ public sealed class QueueSandboxClient : ISandboxRpc, IAsyncDisposable
             {
                 await SendCancelAsync(job.JobId).ConfigureAwait(false);
             }
+
+            finishing.TryRemove(job.JobId, out _);
+            done.TrySetResult();
         }
     }
 
