@@ -138,6 +138,29 @@ public sealed class QueueScaleTests(QueueCluster cluster) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task JobLongerThanTheAckWait_IsKeptAliveByProgress_NotRedelivered()
+    {
+        var client = await cluster.ClientAsync(Timeout);
+        try
+        {
+            var recorder = new JobRecorder();
+            // 1.4 times the ack wait, inside the hosts' wall-clock limit (2 s CPU maximum: 5 s wall).
+            var seconds = QueueCluster.AckWait.TotalSeconds * 1.4;
+            var source = $"import time\nprint('start', flush=True)\ntime.sleep({seconds.ToString(CultureInfo.InvariantCulture)})\nprint('done')";
+
+            var result = await client.RunAsync(new RunParams("python", source), recorder, Timeout).Within(Timeout);
+
+            Assert.Equal(RunVerdict.Ok, result.Verdict);
+            Assert.Equal("start\ndone\n", result.Stdout);
+            Assert.Single(recorder.Attempts);
+        }
+        finally
+        {
+            await client.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task SigTerm_HostFinishesItsRunningJobAndTakesNoNewOnes()
     {
         var clients = await ClientsAsync(6);
