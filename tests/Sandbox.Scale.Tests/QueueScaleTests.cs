@@ -144,7 +144,7 @@ public sealed class QueueScaleTests(QueueCluster cluster) : IAsyncLifetime
         try
         {
             var recorder = new JobRecorder();
-            // 1.4 times the ack wait, inside the hosts' wall-clock limit (2 s CPU maximum: 5 s wall).
+            // 1.4 times the ack wait, inside the hosts' wall-clock limit (3 s CPU maximum: 7 s wall).
             var seconds = QueueCluster.AckWait.TotalSeconds * 1.4;
             var source = $"import time\nprint('start', flush=True)\ntime.sleep({seconds.ToString(CultureInfo.InvariantCulture)})\nprint('done')";
 
@@ -282,7 +282,7 @@ public sealed class QueueScaleTests(QueueCluster cluster) : IAsyncLifetime
         // The engine logs the run's end once it killed the program in its container.
         await host.WaitForNewLineAsync("Run cancelled after", mark, Timeout);
         clock.Stop();
-        // Well inside the run's own wall-clock limit (2 s CPU maximum: 5 s wall), so the cancel killed it.
+        // Well inside the run's own wall-clock limit (3 s CPU maximum: 7 s wall), so the cancel killed it.
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"the run ended {clock.Elapsed.TotalMilliseconds:0} ms after the client left");
         await client.DisposeAsync();
     }

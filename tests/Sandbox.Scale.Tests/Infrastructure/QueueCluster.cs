@@ -13,7 +13,7 @@ public sealed class QueueCluster : IAsyncLifetime
     public static readonly TimeSpan AckWait = TimeSpan.FromSeconds(3);
 
     /// <summary>The CPU time the hosts allow at most (a job asking for more is clamped to it).</summary>
-    public const double MaxTimeLimitSeconds = 2;
+    public const double MaxTimeLimitSeconds = 3;
 
     private readonly string storeDir = Directory.CreateTempSubdirectory("sandbox-scale-nats-").FullName;
     private readonly ChildProcess?[] hosts = new ChildProcess?[3];
