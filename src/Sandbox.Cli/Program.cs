@@ -25,4 +25,7 @@ if (parse.Errors.Count > 0)
     return CliOptions.UsageExit;
 }
 
-return await parse.InvokeAsync();
+// A runner host handles SIGTERM itself (the generic host's lifetime): it drains, finishing its running jobs, which can take
+// longer than System.CommandLine's termination timeout would wait before ending the process.
+var invocation = parse.CommandResult.Command.Name == "host" ? new InvocationConfiguration { ProcessTerminationTimeout = null } : null;
+return await parse.InvokeAsync(invocation);

@@ -93,6 +93,17 @@ internal static class CheckCommand
                         table.Caption(Bar(done, total));
                         ctx.Refresh();
                     }
+                },
+                attempt =>
+                {
+                    lock (gate)
+                    {
+                        // The host running the check went away; another host runs every test again.
+                        done = 0;
+                        table.Rows.Clear();
+                        table.Caption($"{Bar(0, total)} (started over on {Markup.Escape(attempt.Host)})");
+                        ctx.Refresh();
+                    }
                 });
                 table.Caption(Bar(0, total));
                 ctx.Refresh();
@@ -110,6 +121,14 @@ internal static class CheckCommand
                 {
                     done++;
                     Console.Out.WriteLine($"[{done}/{total}] {t.Name,-24} {Verdicts.Name(t.Verdict),-18} {t.TimeMs,6} ms {t.MemoryKb / 1024.0,7:0.0} MB");
+                }
+            },
+            attempt =>
+            {
+                lock (gate)
+                {
+                    done = 0;
+                    CliOptions.Error($"the runner host went away; the check started over on {attempt.Host} (the tests above are void)");
                 }
             });
             result = await rpc.CheckAsync(request, progress, cancellationToken);
@@ -147,8 +166,17 @@ internal static class CheckCommand
         return $"[{new string('█', filled)}{new string('░', width - filled)}] {done}/{total}";
     }
 
-    private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+    /// <summary>Reports on the calling thread; told when a queue runner started the check over on another host.</summary>
+    private sealed class SyncProgress<T>(Action<T> report, Action<RunAttempt>? restarted = null) : IProgress<T>, IRunAttemptObserver
     {
         public void Report(T value) => report(value);
+
+        public void AttemptStarted(RunAttempt attempt)
+        {
+            if (attempt.IsRestart)
+            {
+                restarted?.Invoke(attempt);
+            }
+        }
     }
 }

@@ -17,12 +17,12 @@ internal static class CliOptions
 
     public static Option<string?> Runner() => new("--runner")
     {
-        Description = "Runner host URL (ws://HOST:7070/rpc); default: the embedded runner on this machine",
+        Description = "Runner host URL (ws://HOST:7070/rpc) or shared queue (nats://HOST:4222); default: the embedded runner on this machine",
     };
 
     public static Option<FileInfo?> TokenFile() => new("--token-file")
     {
-        Description = "File holding the runner host's bearer token",
+        Description = "File holding the runner host's bearer token (with nats://: the NATS token, or the password of $SANDBOX_QUEUE_USER)",
     };
 
     public static Option<bool> Json() => new("--json")

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.Hosting;
+using Sandbox.Remote.Queue;
 using Sandbox.Remote.Server;
 using Sandbox.Runner;
 using Sandbox.Runner.Execution;
@@ -53,9 +54,47 @@ internal static class HostCommand
             DefaultValueFactory = _ => defaults.LogLevel,
         };
 
-        var command = new Command("host", "Run a runner host: WebSocket JSON-RPC at /rpc, /healthz, /readyz and Prometheus /metrics.")
+        var queue = new Option<string?>("--queue")
+        {
+            Description = "Also consume the shared NATS JetStream work queue at this URL (nats://HOST:4222, tls://HOST:4222); see docs/scaling-out.md.",
+        };
+        var queueToken = new Option<string?>("--queue-token-file") { Description = "File with the NATS server's auth token, or --queue-user's password (chmod 600)." };
+        var queueUser = new Option<string?>("--queue-user") { Description = "NATS user name (its password in --queue-token-file)." };
+        var queueCreds = new Option<string?>("--queue-creds") { Description = "NATS credentials file (user JWT and seed, chmod 600)." };
+        var queueCa = new Option<string?>("--queue-ca") { Description = "PEM file of the CAs to trust for the NATS server's TLS certificate." };
+        var queueCert = new Option<string?>("--queue-cert") { Description = "PEM client certificate for mutual TLS with the NATS server (with --queue-key)." };
+        var queueKey = new Option<string?>("--queue-key") { Description = "PEM key of --queue-cert (chmod 600)." };
+        var queuePrefix = new Option<string>("--queue-prefix")
+        {
+            Description = "Subject prefix of the queue (several deployments can share one NATS server).",
+            DefaultValueFactory = _ => "sandbox",
+        };
+        var ackWait = new Option<double>("--queue-ack-wait")
+        {
+            Description = "Seconds a job may go without a sign of life from its host before another host runs it.",
+            DefaultValueFactory = _ => 15,
+        };
+        var maxPending = new Option<long>("--queue-max-pending")
+        {
+            Description = "Jobs the queue holds (waiting and running); past this, clients get host-busy at once.",
+            DefaultValueFactory = _ => 1000,
+        };
+        var maxJobSize = new Option<int>("--queue-max-job-size")
+        {
+            Description = "Largest job in KiB (source, stdin and limits).",
+            DefaultValueFactory = _ => 1024,
+        };
+        var hostId = new Option<string?>("--host-id") { Description = "This host's name in queue events, logs and metrics (default: machine name and process id)." };
+        var drainTimeout = new Option<double>("--drain-timeout")
+        {
+            Description = "Seconds a stopping host (SIGTERM) lets its running jobs finish before they go back to the queue.",
+            DefaultValueFactory = _ => 120,
+        };
+
+        var command = new Command("host", "Run a runner host: WebSocket JSON-RPC at /rpc, /healthz, /readyz and Prometheus /metrics; with --queue, also a consumer of the shared work queue.")
         {
             urls, tokenFile, slots, maxQueue, maxMessage, maxConnections, maxTime, maxMemory, logFile, logLevel,
+            queue, queueToken, queueUser, queueCreds, queueCa, queueCert, queueKey, queuePrefix, ackWait, maxPending, maxJobSize, hostId, drainTimeout,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -87,6 +126,30 @@ internal static class HostCommand
             Microsoft.AspNetCore.Builder.WebApplication app;
             try
             {
+                if (parse.GetValue(queue) is { } queueUrl)
+                {
+                    var defaultsQueue = new QueueHostOptions { Connection = new QueueConnection { Url = new Uri("nats://127.0.0.1") } };
+                    options.Queue = new QueueHostOptions
+                    {
+                        Connection = new QueueConnection
+                        {
+                            Url = QueueConnection.ParseUrl(queueUrl, "--queue"),
+                            TokenFile = parse.GetValue(queueToken),
+                            User = parse.GetValue(queueUser),
+                            CredsFile = parse.GetValue(queueCreds),
+                            CaFile = parse.GetValue(queueCa),
+                            CertFile = parse.GetValue(queueCert),
+                            KeyFile = parse.GetValue(queueKey),
+                            SubjectPrefix = parse.GetValue(queuePrefix)!,
+                        },
+                        HostId = parse.GetValue(hostId) ?? defaultsQueue.HostId,
+                        AckWait = TimeSpan.FromSeconds(parse.GetValue(ackWait)),
+                        MaxPending = parse.GetValue(maxPending),
+                        MaxJobBytes = parse.GetValue(maxJobSize) * 1024,
+                        DrainTimeout = TimeSpan.FromSeconds(parse.GetValue(drainTimeout)),
+                    };
+                }
+
                 app = SandboxHost.Create(options, services =>
                 {
                     services.AddSandboxRunner(engine =>
@@ -102,7 +165,7 @@ internal static class HostCommand
                     services.AddSandboxJudging();
                 });
             }
-            catch (Exception ex) when (ex is SandboxHostConfigurationException or ArgumentException)
+            catch (Exception ex) when (ex is SandboxHostConfigurationException or ArgumentException or Sandbox.Remote.Client.SandboxUsageException)
             {
                 await Console.Error.WriteLineAsync($"sandbox host: {ex.Message}");
                 return UsageError;

@@ -143,8 +143,11 @@ internal static class RunCommand
         return languages.Languages.FirstOrDefault(l => l.Extensions.Contains(extension, StringComparer.OrdinalIgnoreCase))?.Id;
     }
 
-    /// <summary>Writes chunks the moment they arrive: stdout to stdout, stderr and compiler output to stderr.</summary>
-    private sealed class ConsoleOutput : IProgress<OutputEvent>
+    /// <summary>
+    /// Writes chunks the moment they arrive: stdout to stdout, stderr and compiler output to stderr. When a queue runner
+    /// starts the run over on another host, says so on stderr: the output starts over.
+    /// </summary>
+    private sealed class ConsoleOutput : IProgress<OutputEvent>, IRunAttemptObserver
     {
         private readonly Stream _stdout = Console.OpenStandardOutput();
         private readonly Stream _stderr = Console.OpenStandardError();
@@ -157,6 +160,22 @@ internal static class RunCommand
             {
                 target.Write(bytes);
                 target.Flush();
+            }
+        }
+
+        public void AttemptStarted(RunAttempt attempt)
+        {
+            if (!attempt.IsRestart)
+            {
+                return;
+            }
+
+            var notice = Encoding.UTF8.GetBytes($"\nsandbox: the runner host went away; the run started over on {attempt.Host} (its output starts again below)\n");
+            lock (this)
+            {
+                _stdout.Flush();
+                _stderr.Write(notice);
+                _stderr.Flush();
             }
         }
     }

@@ -9,6 +9,9 @@ public static class SandboxRpcConnector
     /// <summary>
     /// No URL: the embedded runner from <paramref name="embedded"/>. A <c>ws://</c> or <c>wss://</c> URL: a connected
     /// <see cref="RemoteSandboxClient"/> (dispose it with <c>await using</c> or through <see cref="IAsyncDisposable"/>).
+    /// A <c>nats://</c> or <c>tls://</c> URL: a <see cref="Queue.QueueSandboxClient"/> on the shared work queue, with
+    /// <paramref name="tokenFile"/> as the NATS token (or as the password of the user named by <c>SANDBOX_QUEUE_USER</c>),
+    /// and <c>SANDBOX_QUEUE_CREDS</c> / <c>SANDBOX_QUEUE_CA</c> naming a NATS credentials file and a CA file.
     /// Anything else: <see cref="SandboxUsageException"/>. A host that cannot be reached: <see cref="SandboxConnectionException"/>.
     /// </summary>
     public static async Task<ISandboxRpc> ConnectAsync(string? runnerUrl, string? tokenFile, Func<ISandboxRpc> embedded, CancellationToken cancellationToken)
@@ -28,12 +31,12 @@ public static class SandboxRpcConnector
         {
             case "ws" or "wss":
                 break;
-            case "nats":
-                throw new SandboxUsageException("--runner nats:// (a shared work queue) is not supported yet; give a runner host's ws:// or wss:// URL");
+            case "nats" or "tls":
+                return await ConnectQueueAsync(runnerUrl, tokenFile, cancellationToken).ConfigureAwait(false);
             case "http" or "https":
                 throw new SandboxUsageException($"--runner must be a WebSocket URL: use {(uri.Scheme == "https" ? "wss" : "ws")}://{uri.Authority}/rpc");
             default:
-                throw new SandboxUsageException($"--runner '{runnerUrl}' must start with ws:// or wss:// (e.g. ws://127.0.0.1:7070/rpc)");
+                throw new SandboxUsageException($"--runner '{runnerUrl}' must start with ws://, wss:// (a runner host, e.g. ws://127.0.0.1:7070/rpc) or nats:// (a shared queue, e.g. nats://127.0.0.1:4222)");
         }
 
         string? token = null;
@@ -60,5 +63,18 @@ public static class SandboxRpcConnector
             await client.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    private static async Task<ISandboxRpc> ConnectQueueAsync(string runnerUrl, string? tokenFile, CancellationToken cancellationToken)
+    {
+        var connection = new Queue.QueueConnection
+        {
+            Url = Queue.QueueConnection.ParseUrl(runnerUrl, "--runner"),
+            TokenFile = tokenFile,
+            User = Environment.GetEnvironmentVariable("SANDBOX_QUEUE_USER") is { Length: > 0 } user ? user : null,
+            CredsFile = Environment.GetEnvironmentVariable("SANDBOX_QUEUE_CREDS") is { Length: > 0 } creds ? creds : null,
+            CaFile = Environment.GetEnvironmentVariable("SANDBOX_QUEUE_CA") is { Length: > 0 } ca ? ca : null,
+        };
+        return await Queue.QueueSandboxClient.ConnectAsync(connection, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -115,3 +115,24 @@ public sealed record LanguagesResult(IReadOnlyList<LanguageInfo> Languages);
 
 /// <summary>Response of <see cref="ISandboxRpc.ProblemsAsync"/>.</summary>
 public sealed record ProblemsResult(IReadOnlyList<ProblemSummary> Problems);
+
+/// <summary>
+/// Optionally implemented by the <see cref="IProgress{T}"/> passed to <see cref="ISandboxRpc.RunAsync"/> or
+/// <see cref="ISandboxRpc.CheckAsync"/>: told each time a runner host starts the run. A runner behind a shared work
+/// queue can start a run again on another host when the first one died mid-run; everything reported before such a
+/// restart is void, and the output starts over.
+/// </summary>
+public interface IRunAttemptObserver
+{
+    /// <summary>A host started the run; <see cref="RunAttempt.Number"/> above 1 means it started over.</summary>
+    void AttemptStarted(RunAttempt attempt);
+}
+
+/// <summary>One start of a run on a runner host.</summary>
+/// <param name="Number">1 for the first start; 2 and up when the run started over after its host went away.</param>
+/// <param name="Host">The runner host's id (its <c>--host-id</c>, by default the machine name and process id).</param>
+public sealed record RunAttempt(int Number, string Host)
+{
+    /// <summary>True when the run started over and earlier output is void.</summary>
+    public bool IsRestart => Number > 1;
+}

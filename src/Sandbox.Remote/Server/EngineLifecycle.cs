@@ -12,14 +12,22 @@ namespace Sandbox.Remote.Server;
 internal sealed class EngineLifecycle(ICodeRunner runner, ILogger<EngineLifecycle> logger) : IHostedService, IRunnerReadiness
 {
     private readonly CancellationTokenSource stopping = new();
+    private readonly TaskCompletionSource ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? starting;
     private volatile string? failure;
+
+    /// <summary>Completes once runs can start (never, when provisioning failed: the reason is in the log and <c>/readyz</c>).</summary>
+    public Task Ready => ready.Task;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
         if (runner is CodeRunner engine)
         {
             starting = Task.Run(() => ProvisionAsync(engine, stopping.Token), CancellationToken.None);
+        }
+        else
+        {
+            ready.TrySetResult();
         }
 
         return Task.CompletedTask;
@@ -55,6 +63,7 @@ internal sealed class EngineLifecycle(ICodeRunner runner, ILogger<EngineLifecycl
         {
             await engine.StartAsync(new ProgressLog(logger), cancellationToken).ConfigureAwait(false);
             logger.LogInformation("Sandbox ready: {Slots} warm containers", engine.Slots);
+            ready.TrySetResult();
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -67,6 +67,16 @@ public static class SandboxHost
             sp.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>(),
             sp.GetRequiredService<ILogger<RpcEndpoint>>()));
 
+        if (options.Queue is { } queue)
+        {
+            builder.Services.AddSingleton(queue);
+            builder.Services.AddSingleton<Queue.QueueWorker>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<Queue.QueueWorker>());
+            builder.Services.AddSingleton<Queue.IMetricsContributor>(sp => sp.GetRequiredService<Queue.QueueWorker>());
+            // SIGTERM drains: running jobs get this long to finish before they go back to the queue.
+            builder.Services.Configure<Microsoft.Extensions.Hosting.HostOptions>(o => o.ShutdownTimeout = queue.DrainTimeout);
+        }
+
         var app = builder.Build();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
         app.MapGet("/healthz", () => Results.Text("ok\n"));
@@ -77,11 +87,17 @@ public static class SandboxHost
                 ? Results.Text($"ready: {report.Detail}\n")
                 : Results.Text($"not ready: {report.Detail}\n", statusCode: StatusCodes.Status503ServiceUnavailable);
         });
-        app.MapGet("/metrics", (IServiceProvider services) =>
+        app.MapGet("/metrics", async (IServiceProvider services, CancellationToken cancellationToken) =>
         {
             // Constructing the runner wires the scheduler's gauges into the metrics.
             _ = services.GetRequiredService<InProcessSandboxRpc>();
-            return Results.Text(services.GetRequiredService<SandboxMetrics>().ToPrometheusText(), "text/plain; version=0.0.4; charset=utf-8");
+            var text = new System.Text.StringBuilder(services.GetRequiredService<SandboxMetrics>().ToPrometheusText());
+            foreach (var contributor in services.GetServices<Queue.IMetricsContributor>())
+            {
+                await contributor.WriteMetricsAsync(text, cancellationToken).ConfigureAwait(false);
+            }
+
+            return Results.Text(text.ToString(), "text/plain; version=0.0.4; charset=utf-8");
         });
         app.Map("/rpc", (HttpContext context, RpcEndpoint endpoint) => endpoint.HandleAsync(context));
         return app;

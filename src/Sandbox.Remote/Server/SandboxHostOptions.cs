@@ -36,6 +36,9 @@ public sealed class SandboxHostOptions
     /// <summary>Minimum log level: verbose, debug, information, warning, error. Default information.</summary>
     public string LogLevel { get; set; } = "information";
 
+    /// <summary>When set, the host also consumes the shared NATS JetStream work queue (docs/scaling-out.md).</summary>
+    public Queue.QueueHostOptions? Queue { get; set; }
+
     /// <summary>The URLs split into single addresses.</summary>
     public IReadOnlyList<string> UrlList =>
         Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -87,6 +90,18 @@ public sealed class SandboxHostOptions
         if (!Enum.TryParse<Serilog.Events.LogEventLevel>(LogLevel, ignoreCase: true, out _))
         {
             throw new SandboxHostConfigurationException($"--log-level '{LogLevel}' is not one of verbose, debug, information, warning, error");
+        }
+
+        if (Queue is not null)
+        {
+            try
+            {
+                Queue.Validate();
+            }
+            catch (Client.SandboxUsageException ex)
+            {
+                throw new SandboxHostConfigurationException(ex.Message);
+            }
         }
 
         if (TokenFile is null && !LoopbackOnly)

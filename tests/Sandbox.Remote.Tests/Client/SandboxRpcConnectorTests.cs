@@ -23,7 +23,9 @@ public sealed class SandboxRpcConnectorTests : IDisposable
     }
 
     [Theory]
-    [InlineData("nats://queue:4222", "not supported yet")]
+    [InlineData("nats://queue:4222", "without credentials")]
+    [InlineData("nats://user:secret@127.0.0.1:4222", "no user or password")]
+    [InlineData("nats://127.0.0.1:4222/x", "no path")]
     [InlineData("http://127.0.0.1:7070", "ws://127.0.0.1:7070/rpc")]
     [InlineData("https://runner.example", "wss://runner.example/rpc")]
     [InlineData("127.0.0.1:7070", "ws://")]

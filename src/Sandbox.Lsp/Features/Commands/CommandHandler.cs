@@ -62,8 +62,15 @@ internal sealed class CommandHandler(SessionContext session)
         {
             var progress = await BeginProgressAsync(run, workDoneToken, $"Sandbox: running {document.FileName}");
             session.Logger.LogInformation("run {RunId}: {File} as {Language}", run.RunId, document.FileName, language.Id);
-            var output = new CallbackProgress<OutputEvent>(chunk =>
-                session.Client.Notify(LspMethods.SandboxOutput, new SandboxOutputParams(run.RunId, document.Uri, chunk.Stream, chunk.Text)));
+            var output = new CallbackProgress<OutputEvent>(
+                chunk => session.Client.Notify(LspMethods.SandboxOutput, new SandboxOutputParams(run.RunId, document.Uri, chunk.Stream, chunk.Text)),
+                attempt =>
+                {
+                    // A queue runner lost the host running this; another host runs it from the start.
+                    session.Client.Notify(LspMethods.SandboxOutput, new SandboxOutputParams(run.RunId, document.Uri, OutputStreamKind.Stderr,
+                        $"\n[sandbox: the runner host went away; the run started over on {attempt.Host}]\n"));
+                    progress?.Report($"started over on {attempt.Host}");
+                });
             RunResult result;
             try
             {
@@ -116,12 +123,18 @@ internal sealed class CommandHandler(SessionContext session)
             var progress = await BeginProgressAsync(run, workDoneToken, $"Sandbox: checking {document.FileName} against {problem}");
             session.Logger.LogInformation("check {RunId}: {File} as {Language} against {Problem}", run.RunId, document.FileName, language.Id, problem);
             var done = 0;
-            var tests = new CallbackProgress<TestResult>(test =>
-            {
-                var count = Interlocked.Increment(ref done);
-                session.Client.Notify(LspMethods.SandboxTestResult, new SandboxTestResultParams(run.RunId, document.Uri, test.Name, test.Verdict, test.TimeMs));
-                progress?.Report($"{count} done, {test.Name}: {Kebab(test.Verdict)}");
-            });
+            var tests = new CallbackProgress<TestResult>(
+                test =>
+                {
+                    var count = Interlocked.Increment(ref done);
+                    session.Client.Notify(LspMethods.SandboxTestResult, new SandboxTestResultParams(run.RunId, document.Uri, test.Name, test.Verdict, test.TimeMs));
+                    progress?.Report($"{count} done, {test.Name}: {Kebab(test.Verdict)}");
+                },
+                attempt =>
+                {
+                    Interlocked.Exchange(ref done, 0);
+                    progress?.Report($"started over on {attempt.Host}");
+                });
             CheckResult result;
             try
             {
