@@ -16,12 +16,25 @@ var root = new RootCommand("Sandbox: run untrusted code in a locked-down LXC con
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)
 {
-    foreach (var error in parse.Errors)
+    // One line per mistake, the help hint on the last. A mistyped option taken for the file argument also makes the
+    // real file "unrecognized", and "no command given" comes with "unknown command 'x'": name only the cause.
+    var messages = parse.Errors.Select(e => e.Message.TrimEnd('.')).ToList();
+    if (messages.Any(m => m.StartsWith(CliOptions.UnknownOptionMessage, StringComparison.Ordinal)))
     {
-        CliOptions.Error(error.Message);
+        messages.RemoveAll(m => !m.StartsWith(CliOptions.UnknownOptionMessage, StringComparison.Ordinal));
     }
 
-    Console.Error.WriteLine("Try `sandbox --help`.");
+    if (messages.Count > 1 && parse.CommandResult.Command == root)
+    {
+        messages.RemoveAll(m => m.StartsWith("Required command", StringComparison.Ordinal));
+    }
+
+    var help = parse.CommandResult.Command == root ? "sandbox --help" : $"sandbox {parse.CommandResult.Command.Name} --help";
+    for (var i = 0; i < messages.Count; i++)
+    {
+        CliOptions.Error(i == messages.Count - 1 ? $"{messages[i]} (see `{help}`)" : messages[i]);
+    }
+
     return CliOptions.UsageExit;
 }
 

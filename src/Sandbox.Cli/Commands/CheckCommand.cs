@@ -17,7 +17,7 @@ internal static class CheckCommand
 
     public static Command Create()
     {
-        var file = new Argument<FileInfo>("file") { Description = "The program to check" };
+        var file = CliOptions.SourceFile("The program to check");
         var problem = new Option<string>("--problem", "-p") { Description = "Problem id (see `sandbox problems`), or a problem file, package folder or .zip", Required = true };
         var language = new Option<string?>("--language", "-l") { Description = "Language id (default: from the file extension)" };
         var stopOnFailure = new Option<bool>("--stop-on-failure") { Description = "Stop at the first test that is not accepted" };

@@ -25,11 +25,11 @@ internal static class RunCommand
 
     public static Command Create()
     {
-        var file = new Argument<FileInfo>("file") { Description = "The program to run" };
+        var file = CliOptions.SourceFile("The program to run");
         var language = new Option<string?>("--language", "-l") { Description = "Language id (default: from the file extension; see `sandbox languages`)" };
         var stdin = new Option<string?>("--stdin") { Description = "File to use as standard input, or - for this terminal's stdin" };
-        var timeLimit = new Option<double?>("--time-limit") { Description = "CPU time limit in seconds (may only lower the runner's maximum)" };
-        var memoryLimit = new Option<int?>("--memory-limit") { Description = "Memory limit in MB (may only lower the runner's maximum)" };
+        var timeLimit = CliOptions.Seconds("--time-limit", "CPU time limit in seconds (may only lower the runner's maximum)");
+        var memoryLimit = CliOptions.Megabytes("--memory-limit", "Memory limit in MB (may only lower the runner's maximum)");
         var runner = CliOptions.Runner();
         var tokenFile = CliOptions.TokenFile();
         var json = CliOptions.Json();
@@ -45,11 +45,6 @@ internal static class RunCommand
             var source = await ReadSourceAsync(path, cancellationToken);
             var input = await ReadStdinAsync(parse.GetValue(stdin), cancellationToken);
             var limits = new LimitOverrides(parse.GetValue(timeLimit), parse.GetValue(memoryLimit));
-            if (limits.TimeLimitSeconds is <= 0 || limits.MemoryLimitMb is <= 0)
-            {
-                CliOptions.Error("limits must be positive");
-                return CliOptions.UsageExit;
-            }
 
             var asJson = parse.GetValue(json);
             await using var session = await RunnerSession.OpenAsync(parse.GetValue(runner), parse.GetValue(tokenFile)?.FullName, slots: 1, CliOptions.LogLevelFor(parse.GetValue(verbose)), cancellationToken);
