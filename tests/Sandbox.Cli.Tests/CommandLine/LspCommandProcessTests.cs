@@ -1,0 +1,90 @@
+using System.Text.Json;
+
+namespace Sandbox.Cli.Tests.CommandLine;
+
+/// <summary><c>sandbox lsp --stdio</c> as an editor starts it: a real process, frames on its stdin and stdout.</summary>
+[Collection(CliCollection.Name)]
+public sealed class LspCommandProcessTests
+{
+    private static readonly object InitializeParams = new
+    {
+        processId = Environment.ProcessId,
+        rootUri = (string?)null,
+        capabilities = new { window = new { workDoneProgress = true } },
+        clientInfo = new { name = "cli-process-tests" },
+    };
+
+    [Fact]
+    public async Task Lsp_Stdio_AnswersInitializeAndExitsCleanlyOnShutdownAndExit()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var client = LspStdioClient.Start();
+
+        var initialize = await client.RequestAsync("initialize", InitializeParams, timeout.Token);
+        await client.NotifyAsync("initialized", new { }, timeout.Token);
+        var shutdown = await client.RequestAsync("shutdown", null, timeout.Token);
+        await client.NotifyAsync("exit", null, timeout.Token);
+        var code = await client.WaitForExitAsync(timeout.Token);
+
+        var commands = initialize.GetProperty("capabilities").GetProperty("executeCommandProvider").GetProperty("commands")
+            .EnumerateArray().Select(c => c.GetString()).ToList();
+        foreach (var command in new[] { "sandbox.run", "sandbox.check", "sandbox.stop", "sandbox.listProblems", "sandbox.listLanguages" })
+        {
+            Assert.Contains(command, commands);
+        }
+
+        Assert.Equal("sandbox", initialize.GetProperty("serverInfo").GetProperty("name").GetString());
+        Assert.Equal(JsonValueKind.Null, shutdown.ValueKind);
+        Assert.True(code == 0, $"exit {code}\n{await client.Stderr}");
+        // The read loop parsed every byte of stdout as a frame (it throws otherwise).
+        await client.StdoutClosed;
+    }
+
+    [Fact]
+    public async Task Lsp_Stdio_RunsTheOpenDocumentInTheSandboxAndStreamsItsOutput()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        await using var client = LspStdioClient.Start();
+        await client.RequestAsync("initialize", InitializeParams, timeout.Token);
+        await client.NotifyAsync("initialized", new { }, timeout.Token);
+        const string uri = "file:///work/greet.py";
+        await client.NotifyAsync("textDocument/didOpen", new
+        {
+            textDocument = new { uri, languageId = "python", version = 1, text = "import sys\nprint('hi ' + sys.stdin.read().strip())\nsys.exit(4)\n" },
+        }, timeout.Token);
+
+        var result = await client.RequestAsync("workspace/executeCommand", new
+        {
+            command = "sandbox.run",
+            arguments = new object[] { new { uri, stdin = "editor\n" } },
+        }, timeout.Token);
+
+        Assert.Equal("runtime-error", result.GetProperty("verdict").GetString());
+        Assert.Equal(4, result.GetProperty("exitCode").GetInt32());
+        Assert.Equal("hi editor\n", result.GetProperty("stdout").GetString());
+        var streamed = client.Notifications
+            .Where(n => n.GetProperty("method").GetString() == "sandbox/output")
+            .Select(n => n.GetProperty("params"))
+            .Where(p => p.GetProperty("stream").GetString() == "stdout")
+            .Aggregate("", (text, p) => text + p.GetProperty("text").GetString());
+        Assert.Equal("hi editor\n", streamed);
+
+        await client.RequestAsync("shutdown", null, timeout.Token);
+        await client.NotifyAsync("exit", null, timeout.Token);
+        Assert.Equal(0, await client.WaitForExitAsync(timeout.Token));
+        await client.StdoutClosed;
+    }
+
+    [Fact]
+    public async Task Lsp_Stdio_ExitsWhenTheClientClosesItsStdin()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var client = LspStdioClient.Start();
+        await client.RequestAsync("initialize", InitializeParams, timeout.Token);
+
+        client.CloseStdin();
+        await client.WaitForExitAsync(timeout.Token);
+
+        await client.StdoutClosed;
+    }
+}
