@@ -140,11 +140,12 @@ internal static class CheckCommand
             $"{t.MemoryKb / 1024.0:0.0} MB");
     }
 
+    /// <summary>The progress bar caption, as markup: its brackets are escaped (Spectre would read "[░░░]" as a style and throw).</summary>
     private static string Bar(int done, int total)
     {
         const int width = 30;
         var filled = total == 0 ? width : Math.Min(width, done * width / total);
-        return $"[{new string('█', filled)}{new string('░', width - filled)}] {done}/{total}";
+        return Markup.Escape($"[{new string('█', filled)}{new string('░', width - filled)}] {done}/{total}");
     }
 
     private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>

@@ -31,6 +31,34 @@ public sealed class CheckCommandProcessTests(CliFixture fixture)
     }
 
     [Fact]
+    public async Task Check_InATerminal_DrawsTheLiveTableWithItsProgressBar()
+    {
+        // `script` gives the CLI a pseudo-terminal, so it takes the interactive path (Spectre live table and bar);
+        // -e hands back the CLI's exit code.
+        var command = string.Join(' ', new[] { CliPaths.Executable, "check", FizzBuzz("accepted", "fizzbuzz.py"), "--problem", "fizzbuzz" }.Select(a => $"'{a}'"));
+        var info = new System.Diagnostics.ProcessStartInfo("script", ["-qec", command, "/dev/null"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            Environment = { ["TERM"] = "xterm-256color", ["COLUMNS"] = "100", ["LINES"] = "40" },
+        };
+        using var timeout = new CancellationTokenSource(Cli.DefaultTimeout);
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
+        var errors = process.StandardError.ReadToEndAsync(timeout.Token);
+        await process.WaitForExitAsync(timeout.Token);
+        var text = await output;
+
+        Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}\n{text}\n{await errors}");
+        Assert.DoesNotContain("internal error", text, StringComparison.Ordinal);
+        Assert.Contains("secret/18", text, StringComparison.Ordinal);
+        Assert.Contains("] 20/20", text, StringComparison.Ordinal);
+        Assert.Contains("20/20 tests passed", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Check_WrongAnswer_ExitsOneAndExplainsOnlyTheSamples()
     {
         var result = await Cli.RunAsync("check", FizzBuzz("wrong_answer", "off_by_one.py"), "--problem", "fizzbuzz");
