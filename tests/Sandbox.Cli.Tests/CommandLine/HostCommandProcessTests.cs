@@ -86,13 +86,17 @@ public sealed class HostCommandProcessTests(CliFixture fixture)
         var wrong = await Cli.RunAsync("languages", "--runner", runner, "--token-file", wrongToken);
         var with = await Cli.RunAsync("languages", "--runner", runner, "--token-file", token);
 
-        Assert.NotEqual(0, without.ExitCode);
-        Assert.Single(without.StderrLines);
-        Assert.Equal("", without.Stdout);
-        Assert.NotEqual(0, wrong.ExitCode);
-        Assert.Equal("", wrong.Stdout);
+        RunCommandProcessTests.AssertUsageError(without, "needs a token (--token-file)");
+        RunCommandProcessTests.AssertUsageError(wrong, "wrong token");
         Assert.True(with.ExitCode == 0, with.ToString());
         Assert.Contains("python", with.Stdout, StringComparison.Ordinal);
+        // A remote host never reads the client's files: a problem path is refused, a problem id works.
+        var solution = CliPaths.Repo("problems", "fizzbuzz", "submissions", "accepted", "fizzbuzz.py");
+        var byPath = await Cli.RunAsync("check", solution, "--problem", CliPaths.Repo("problems", "fizzbuzz.yaml"), "--runner", runner, "--token-file", token);
+        RunCommandProcessTests.AssertUsageError(byPath, "takes problem ids only");
+        var byId = await Cli.RunAsync("check", solution, "--problem", "fizzbuzz", "--runner", runner, "--token-file", token, "--json");
+        Assert.True(byId.ExitCode == 0, byId.ToString());
+        Assert.StartsWith("{\"verdict\":\"accepted\"", byId.Stdout, StringComparison.Ordinal);
         await host.SignalAsync("TERM");
         Assert.Equal(0, await host.WaitForExitAsync(timeout.Token));
     }

@@ -1,3 +1,5 @@
+using System.Net.WebSockets;
+using System.Text;
 using System.Text.Json;
 
 namespace Sandbox.Cli.Tests.CommandLine;
@@ -86,5 +88,52 @@ public sealed class LspCommandProcessTests
         await client.WaitForExitAsync(timeout.Token);
 
         await client.StdoutClosed;
+    }
+
+    [Fact]
+    public async Task Lsp_WebSocket_PrintsItsAddressAnswersInitializeAndStopsOnSigterm()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var server = CliServer.Start("lsp", "--ws", "http://127.0.0.1:0");
+        var address = (await server.WaitForLineAsync(@"^sandbox lsp: listening on (?<url>ws://127\.0\.0\.1:\d+/lsp)$", timeout.Token)).Groups["url"].Value;
+
+        using (var socket = new ClientWebSocket())
+        {
+            await socket.ConnectAsync(new Uri(address), timeout.Token);
+            var request = JsonSerializer.Serialize(new { jsonrpc = "2.0", id = 1, method = "initialize", @params = InitializeParams });
+            await socket.SendAsync(Encoding.UTF8.GetBytes(request), WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
+            var response = await ReceiveResponseAsync(socket, 1, timeout.Token);
+            Assert.Equal("sandbox", response.GetProperty("result").GetProperty("serverInfo").GetProperty("name").GetString());
+            await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", timeout.Token);
+        }
+
+        await server.SignalAsync("TERM");
+        var code = await server.WaitForExitAsync(timeout.Token);
+
+        Assert.True(code == 0, $"exit {code}\n{server}");
+    }
+
+    private static async Task<JsonElement> ReceiveResponseAsync(ClientWebSocket socket, int id, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[64 * 1024];
+        while (true)
+        {
+            using var message = new MemoryStream();
+            WebSocketReceiveResult received;
+            do
+            {
+                received = await socket.ReceiveAsync(buffer, cancellationToken);
+                await message.WriteAsync(buffer.AsMemory(0, received.Count), cancellationToken);
+            }
+            while (!received.EndOfMessage);
+
+            Assert.NotEqual(WebSocketMessageType.Close, received.MessageType);
+            using var json = JsonDocument.Parse(message.ToArray());
+            if (json.RootElement.TryGetProperty("id", out var responseId) && responseId.ValueKind == JsonValueKind.Number
+                && responseId.GetInt32() == id && !json.RootElement.TryGetProperty("method", out _))
+            {
+                return json.RootElement.Clone();
+            }
+        }
     }
 }

@@ -117,6 +117,49 @@ public sealed class RunCommandProcessTests(CliFixture fixture)
     }
 
     [Fact]
+    public async Task Run_OutputFlood_IsCutAtTheCapAndReportedAsOutputLimit()
+    {
+        var file = fixture.Write("flood.py", "while True:\n    print('y' * 1000)\n");
+
+        var result = await Cli.RunAsync("run", file, "--json");
+
+        using var json = ParseSingleObject(result.Stdout);
+        var root = json.RootElement;
+        Assert.Equal("output-limit", root.GetProperty("verdict").GetString());
+        Assert.True(root.GetProperty("outputTruncated").GetBoolean());
+        Assert.InRange(root.GetProperty("stdout").GetString()!.Length, 1, 16 * 1024 * 1024);
+        Assert.NotEqual(0, result.ExitCode);
+    }
+
+    [Fact]
+    public async Task Run_Output_StreamsWhileTheProgramIsStillRunning()
+    {
+        var file = fixture.Write("slow_lines.py", "import time\nprint('first', flush=True)\ntime.sleep(3)\nprint('second')\n");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var run = CliServer.Start("run", file);
+
+        await run.WaitForLineAsync("^first$", timeout.Token);
+        var exitedWhenFirstArrived = run.Process.HasExited;
+        var secondWhenFirstArrived = run.Stdout.Contains("second", StringComparison.Ordinal);
+        var code = await run.WaitForExitAsync(timeout.Token);
+
+        Assert.False(exitedWhenFirstArrived, "the first line only arrived once the program had ended");
+        Assert.False(secondWhenFirstArrived);
+        Assert.True(code == 0, run.ToString());
+        Assert.Equal("first\nsecond\n", run.Stdout);
+    }
+
+    [Fact]
+    public async Task Run_SourceLargerThanOneMegabyte_IsAUsageError()
+    {
+        var file = fixture.Write("huge.py", "#" + new string('x', 1024 * 1024) + "\n");
+
+        var result = await Cli.RunAsync("run", file);
+
+        AssertUsageError(result, "source files are limited to 1 MB");
+    }
+
+    [Fact]
     public async Task Run_StdinFromFile_FeedsTheProgram()
     {
         var input = fixture.Write("name.txt", "Bob\n");
