@@ -160,6 +160,25 @@ public sealed class RunCommandProcessTests(CliFixture fixture)
     }
 
     [Fact]
+    public async Task Run_ForbiddenSyscall_ReportsSecurityViolationAndExits128PlusSigsys()
+    {
+        // ptrace is outside the seccomp allowlist: the kernel kills the process with SIGSYS (31).
+        var file = fixture.Write("ptrace.py", """
+            import ctypes, os
+            number = {'x86_64': 101, 'aarch64': 117}[os.uname().machine]
+            print('calling', flush=True)
+            print(ctypes.CDLL(None).syscall(number, 0, 0, 0, 0))
+            """);
+
+        var result = await Cli.RunAsync("run", file, "--json");
+
+        using var json = ParseSingleObject(result.Stdout);
+        Assert.Equal("security-violation", json.RootElement.GetProperty("verdict").GetString());
+        Assert.Equal("calling\n", json.RootElement.GetProperty("stdout").GetString());
+        Assert.True(result.ExitCode == 128 + 31, result.ToString());
+    }
+
+    [Fact]
     public async Task Run_StdinFromFile_FeedsTheProgram()
     {
         var input = fixture.Write("name.txt", "Bob\n");
