@@ -95,7 +95,7 @@ internal static class RunCommand
     {
         if (!path.Exists)
         {
-            throw new FileNotFoundException($"{path.FullName}: no such file");
+            throw new FileNotFoundException(Directory.Exists(path.FullName) ? $"{path.FullName} is a folder; give a source file" : $"{path.FullName}: no such file");
         }
 
         if (path.Length > 1024 * 1024)
@@ -120,7 +120,7 @@ internal static class RunCommand
 
         if (!File.Exists(stdin))
         {
-            throw new FileNotFoundException($"--stdin {stdin}: no such file");
+            throw new FileNotFoundException(Directory.Exists(stdin) ? $"--stdin {stdin} is a folder; give a file, or - for this terminal's stdin" : $"--stdin {stdin}: no such file");
         }
 
         return await File.ReadAllTextAsync(stdin, cancellationToken);

@@ -64,6 +64,15 @@ public sealed class HostCommandProcessTests(CliFixture fixture)
         var languages = await Cli.RunAsync("languages", "--runner", runner, "--json");
         Assert.True(languages.ExitCode == 0, languages.ToString());
         Assert.Contains("\"id\":\"python\"", languages.Stdout, StringComparison.Ordinal);
+        using (var http = new HttpClient())
+        {
+            using var ready = await http.GetAsync(new Uri(url + "/readyz"), timeout.Token);
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+            // The run above went through this host and is counted.
+            var metrics = await http.GetStringAsync(new Uri(url + "/metrics"), timeout.Token);
+            Assert.Matches(@"(?m)^sandbox_runs_total\{[^}]*language=""python""[^}]*verdict=""ok""\} [1-9]", metrics);
+            Assert.Matches(@"(?m)^sandbox_slots 1$", metrics);
+        }
 
         await host.SignalAsync("TERM");
         var code = await host.WaitForExitAsync(timeout.Token);

@@ -271,6 +271,14 @@ public sealed class RunCommandProcessTests(CliFixture fixture)
     }
 
     [Fact]
+    public async Task Run_Folder_IsAUsageErrorSayingSo()
+    {
+        var result = await Cli.RunAsync("run", fixture.Scratch);
+
+        AssertUsageError(result, "is a folder; give a source file");
+    }
+
+    [Fact]
     public async Task Run_UnknownExtension_IsAUsageErrorPointingAtLanguageOption()
     {
         var file = fixture.Write("program.zzz", "print('hi')\n");
