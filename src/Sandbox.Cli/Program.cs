@@ -38,4 +38,12 @@ if (parse.Errors.Count > 0)
     return CliOptions.UsageExit;
 }
 
-return await parse.InvokeAsync();
+try
+{
+    return await parse.InvokeAsync();
+}
+finally
+{
+    // lsp and serve share one embedded engine across sessions; it is not owned by any session, so stop it here.
+    await LspRunnerFactory.DisposeEmbeddedAsync();
+}

@@ -70,11 +70,15 @@ public sealed class LspCommandProcessTests
             .Where(p => p.GetProperty("stream").GetString() == "stdout")
             .Aggregate("", (text, p) => text + p.GetProperty("text").GetString());
         Assert.Equal("hi editor\n", streamed);
+        var engine = Assert.Single(SandboxContainers.InstancesOf(client.ProcessId));
+        Assert.NotEmpty(SandboxContainers.ContainersOf(engine));
 
         await client.RequestAsync("shutdown", null, timeout.Token);
         await client.NotifyAsync("exit", null, timeout.Token);
         Assert.Equal(0, await client.WaitForExitAsync(timeout.Token));
         await client.StdoutClosed;
+        // The shared embedded engine is stopped with the server: no warm containers keep running after it.
+        SandboxContainers.AssertNoneLeft(engine);
     }
 
     [Fact]

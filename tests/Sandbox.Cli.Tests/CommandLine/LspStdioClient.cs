@@ -30,6 +30,9 @@ internal sealed class LspStdioClient : IAsyncDisposable
         _readLoop = Task.Run(() => ReadLoopAsync(process.StandardOutput.BaseStream));
     }
 
+    /// <summary>The server's process id.</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>Notifications the server sent, in order.</summary>
     public List<JsonElement> Notifications { get; } = [];
 

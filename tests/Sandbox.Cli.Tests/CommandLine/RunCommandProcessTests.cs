@@ -341,6 +341,7 @@ public sealed class RunCommandProcessTests(CliFixture fixture)
         await using var run = CliServer.Start("run", file);
         await run.WaitForLineAsync("^started$", timeout.Token);
         await WaitUntilAsync(() => ProcessesWithArgument(marker).Count > 0, "the sandboxed sleep to start", timeout.Token);
+        var engine = Assert.Single(SandboxContainers.InstancesOf(run.Process.Id));
 
         await run.SignalAsync("TERM");
         var code = await run.WaitForExitAsync(timeout.Token);
@@ -348,6 +349,7 @@ public sealed class RunCommandProcessTests(CliFixture fixture)
         Assert.True(code == 130, $"exit {code}\n{run}");
         Assert.Contains("sandbox: cancelled", run.Stderr, StringComparison.Ordinal);
         await WaitUntilAsync(() => ProcessesWithArgument(marker).Count == 0, "the sandboxed sleep to be killed", timeout.Token);
+        SandboxContainers.AssertNoneLeft(engine);
     }
 
     internal static JsonDocument ParseSingleObject(string stdout)
