@@ -81,10 +81,11 @@ public sealed class RunCommandProcessTests(CliFixture fixture)
 
         var result = await Cli.RunAsync("run", file, "--time-limit", "1");
 
-        Assert.Contains("sandbox: time-limit", result.Stderr, StringComparison.Ordinal);
+        var verdict = Assert.Single(result.StderrLines, l => l.StartsWith("sandbox: time-limit", StringComparison.Ordinal));
         Assert.True(result.ExitCode >= 124, result.ToString());
-        // The default CPU limit is 5 s: finishing well before that shows --time-limit 1 was applied.
-        Assert.True(result.Elapsed < TimeSpan.FromSeconds(4.5), result.ToString());
+        // The default CPU limit is 5 s: stopping well before that shows --time-limit 1 was applied.
+        var cpu = long.Parse(System.Text.RegularExpressions.Regex.Match(verdict, @"cpu (\d+) ms").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(cpu, 1, 2500);
     }
 
     [Fact]
@@ -97,8 +98,8 @@ public sealed class RunCommandProcessTests(CliFixture fixture)
         using var json = ParseSingleObject(result.Stdout);
         var root = json.RootElement;
         Assert.Equal("time-limit", root.GetProperty("verdict").GetString());
-        var cpu = root.GetProperty("cpuTimeMs").GetInt64();
-        Assert.InRange(cpu, 400, 1500);
+        // At most the limit (plus accounting slack); less when a busy machine lets the wall-clock limit strike first.
+        Assert.InRange(root.GetProperty("cpuTimeMs").GetInt64(), 1, 1500);
         var expected = root.GetProperty("signal").ValueKind == JsonValueKind.Number ? 128 + root.GetProperty("signal").GetInt32() : 124;
         Assert.True(result.ExitCode == expected, result.ToString());
     }
