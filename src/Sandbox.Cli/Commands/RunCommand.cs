@@ -72,6 +72,12 @@ internal static class RunCommand
             else if (result.Verdict != RunVerdict.Ok)
             {
                 await Console.Out.FlushAsync(cancellationToken);
+                if (streamed!.EndsMidLine)
+                {
+                    // Output without a final newline ("abc"): start the verdict on a line of its own in the terminal.
+                    await Console.Error.WriteLineAsync();
+                }
+
                 CliOptions.Error($"{Verdicts.Name(result.Verdict)} (exit {(result.ExitCode?.ToString() ?? "-")}{(result.Signal is { } s ? $", signal {s}" : "")}, cpu {result.CpuTimeMs} ms, wall {result.WallTimeMs} ms, {result.MemoryKb} KB{(result.OutputTruncated ? ", output truncated" : "")})");
             }
 
@@ -144,6 +150,9 @@ internal static class RunCommand
         private readonly Stream _stdout = Console.OpenStandardOutput();
         private readonly Stream _stderr = Console.OpenStandardError();
 
+        /// <summary>Whether the last text written (to either stream) did not end a line.</summary>
+        public bool EndsMidLine { get; private set; }
+
         public void Report(OutputEvent value)
         {
             var target = value.Stream == OutputStreamKind.Stdout ? _stdout : _stderr;
@@ -152,6 +161,10 @@ internal static class RunCommand
             {
                 target.Write(bytes);
                 target.Flush();
+                if (value.Text.Length > 0)
+                {
+                    EndsMidLine = value.Text[^1] != '\n';
+                }
             }
         }
     }

@@ -133,8 +133,9 @@ public sealed class CheckCommandProcessTests(CliFixture fixture)
     [Fact]
     public async Task Check_KattisPackageFolder_RunsItsCustomValidator()
     {
-        var package = CliPaths.Repo("problems", "twosum");
-        var submissions = Path.Combine(package, "submissions");
+        // Relative to the working directory (the checkout), as a user types it.
+        const string package = "problems/twosum/";
+        var submissions = CliPaths.Repo("problems", "twosum", "submissions");
 
         var accepted = await Cli.RunAsync("check", Path.Combine(submissions, "accepted", "last_pair.py"), "--problem", package, "--json");
         var wrong = await Cli.RunAsync("check", Path.Combine(submissions, "wrong_answer", "same_position.py"), "--problem", package, "--json");

@@ -36,6 +36,18 @@ public sealed class RunCommandProcessTests(CliFixture fixture)
     }
 
     [Fact]
+    public async Task Run_OutputWithoutFinalNewline_IsLeftAsIsAndTheVerdictStartsItsOwnLine()
+    {
+        var file = fixture.Write("partial.py", "import sys\nsys.stdout.write('no newline')\nsys.exit(5)\n");
+
+        var result = await Cli.RunAsync("run", file);
+
+        Assert.True(result.ExitCode == 5, result.ToString());
+        Assert.Equal("no newline", result.Stdout);
+        Assert.StartsWith("\nsandbox: runtime-error (exit 5", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_ProgramKilledBySignal_Exits128PlusTheSignal()
     {
         var file = fixture.Write("abort.py", "import os\nprint('before', flush=True)\nos.abort()\n");
