@@ -40,7 +40,13 @@ if (parse.Errors.Count > 0)
 
 try
 {
-    return await parse.InvokeAsync();
+    // No default handler: it prints a stack trace and exits 1, where the contract wants one line and 70.
+    return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Exception e) when (e is not OperationCanceledException)
+{
+    CliOptions.Error($"internal error: {e.Message}");
+    return CliOptions.InternalExit;
 }
 finally
 {

@@ -80,11 +80,23 @@ internal static class LspCommand
         builder.Logging.ClearProviders();
         ConfigureStderrLogging(builder.Logging, level);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // A failed start is reported below in one line; the host's own error log would repeat it with a stack trace.
+        builder.Logging.AddFilter(ServeCommand.HostStartLogCategory, LogLevel.None);
         builder.WebHost.UseUrls($"http://{uri.Authority}");
         builder.Services.AddSandboxLanguageServer(factory, o => o.DefaultRunner = defaultRunner);
         await using var app = builder.Build();
         app.MapSandboxLanguageServer(path);
-        await app.StartAsync(cancellationToken);
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch (IOException e)
+        {
+            // Kestrel reports a taken port as an IOException ("address already in use").
+            CliOptions.Error($"lsp: cannot listen on {url}: {e.Message}");
+            return CliOptions.InternalExit;
+        }
+
         foreach (var address in app.Urls)
         {
             // One line per address on stderr, for people and for scripts that start the server on port 0.

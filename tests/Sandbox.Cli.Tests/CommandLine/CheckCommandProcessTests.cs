@@ -114,7 +114,7 @@ public sealed class CheckCommandProcessTests(CliFixture fixture)
         var result = await Cli.RunAsync("check", file, "--problem", "fizzbuzz");
 
         Assert.True(result.ExitCode == 1, result.ToString());
-        Assert.Contains("undeclared_name", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("undeclared_name", result.CliStderr, StringComparison.Ordinal);
         Assert.Contains("compile-error", result.Stdout, StringComparison.Ordinal);
     }
 

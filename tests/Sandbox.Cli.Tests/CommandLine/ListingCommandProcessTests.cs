@@ -86,7 +86,7 @@ public sealed class ListingCommandProcessTests
         var result = await Cli.RunAsync("frobnicate");
 
         RunCommandProcessTests.AssertUsageError(result, "'frobnicate'");
-        Assert.Contains("sandbox --help", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("sandbox --help", result.CliStderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -19,7 +19,7 @@ public sealed class RunCommandProcessTests(CliFixture fixture)
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Equal("Hello, world!\n", result.Stdout);
-        Assert.DoesNotContain("sandbox:", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("sandbox:", result.CliStderr, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -31,8 +31,8 @@ public sealed class RunCommandProcessTests(CliFixture fixture)
 
         Assert.True(result.ExitCode == 3, result.ToString());
         Assert.Equal("to stdout\n", result.Stdout);
-        Assert.Contains("to stderr", result.Stderr, StringComparison.Ordinal);
-        Assert.Contains("sandbox: runtime-error (exit 3", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("to stderr", result.CliStderr, StringComparison.Ordinal);
+        Assert.Contains("sandbox: runtime-error (exit 3", result.CliStderr, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -44,7 +44,7 @@ public sealed class RunCommandProcessTests(CliFixture fixture)
 
         Assert.True(result.ExitCode == 5, result.ToString());
         Assert.Equal("no newline", result.Stdout);
-        Assert.StartsWith("\nsandbox: runtime-error (exit 5", result.Stderr, StringComparison.Ordinal);
+        Assert.StartsWith("\nsandbox: runtime-error (exit 5", result.CliStderr, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -56,7 +56,7 @@ public sealed class RunCommandProcessTests(CliFixture fixture)
 
         Assert.True(result.ExitCode == 128 + 6, result.ToString()); // SIGABRT
         Assert.Equal("before\n", result.Stdout);
-        Assert.Contains("signal 6", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("signal 6", result.CliStderr, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -68,9 +68,9 @@ public sealed class RunCommandProcessTests(CliFixture fixture)
 
         Assert.True(result.ExitCode == 1, result.ToString());
         Assert.Equal("", result.Stdout);
-        Assert.Contains("undeclared_name", result.Stderr, StringComparison.Ordinal);
-        Assert.Matches(@"main\.c:2:\d+: error:", result.Stderr);
-        Assert.Contains("sandbox: compile-error", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("undeclared_name", result.CliStderr, StringComparison.Ordinal);
+        Assert.Matches(@"main\.c:2:\d+: error:", result.CliStderr);
+        Assert.Contains("sandbox: compile-error", result.CliStderr, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -240,7 +240,7 @@ public sealed class RunCommandProcessTests(CliFixture fixture)
         Assert.True(root.GetProperty("wallTimeMs").GetInt64() > 0);
         Assert.True(root.GetProperty("memoryKb").GetInt64() > 0);
         // The program's stderr is in the JSON, not streamed to ours.
-        Assert.DoesNotContain("err", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("err", result.CliStderr, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -272,7 +272,7 @@ public sealed class RunCommandProcessTests(CliFixture fixture)
         var result = await Cli.RunAsync("run", Hello, "--language", "cobol");
 
         AssertUsageError(result, "unknown language 'cobol'");
-        Assert.Contains("python", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("python", result.CliStderr, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -299,7 +299,7 @@ public sealed class RunCommandProcessTests(CliFixture fixture)
         var result = await Cli.RunAsync("run", file);
 
         AssertUsageError(result, "cannot tell the language of program.zzz");
-        Assert.Contains("--language", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--language", result.CliStderr, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -322,7 +322,7 @@ public sealed class RunCommandProcessTests(CliFixture fixture)
         var result = await Cli.RunAsync(args);
 
         AssertUsageError(result, message);
-        Assert.Contains("sandbox run --help", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("sandbox run --help", result.CliStderr, StringComparison.Ordinal);
     }
 
     [Fact]
