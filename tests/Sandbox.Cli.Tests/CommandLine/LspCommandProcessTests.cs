@@ -82,6 +82,32 @@ public sealed class LspCommandProcessTests
     }
 
     [Fact]
+    public async Task Lsp_Stdio_SigtermDuringARun_KillsTheProgramAndLeavesNoContainers()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var marker = $"{Random.Shared.Next(100_000, 999_999)}.{Random.Shared.Next(100, 999)}";
+        await using var client = LspStdioClient.Start();
+        await client.RequestAsync("initialize", InitializeParams, timeout.Token);
+        await client.NotifyAsync("initialized", new { }, timeout.Token);
+        const string uri = "file:///work/sleeper.py";
+        await client.NotifyAsync("textDocument/didOpen", new
+        {
+            textDocument = new { uri, languageId = "python", version = 1, text = $"import os\nos.execvp('sleep', ['sleep', '{marker}'])\n" },
+        }, timeout.Token);
+        var run = client.RequestAsync("workspace/executeCommand", new { command = "sandbox.run", arguments = new object[] { new { uri } } }, timeout.Token);
+        await RunCommandProcessTests.WaitUntilAsync(() => RunCommandProcessTests.ProcessesWithArgument(marker).Count > 0, "the sandboxed sleep to start", timeout.Token);
+        var engine = Assert.Single(SandboxContainers.InstancesOf(client.ProcessId));
+
+        await client.SignalAsync("TERM");
+        await client.WaitForExitAsync(timeout.Token);
+
+        // The run never answers (the server is gone), the program is dead and the engine's containers are removed.
+        await Assert.ThrowsAnyAsync<Exception>(() => run);
+        await RunCommandProcessTests.WaitUntilAsync(() => RunCommandProcessTests.ProcessesWithArgument(marker).Count == 0, "the sandboxed sleep to be killed", timeout.Token);
+        SandboxContainers.AssertNoneLeft(engine);
+    }
+
+    [Fact]
     public async Task Lsp_Stdio_ExitsWhenTheClientClosesItsStdin()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));

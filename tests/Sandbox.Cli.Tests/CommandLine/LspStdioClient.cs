@@ -79,6 +79,9 @@ internal sealed class LspStdioClient : IAsyncDisposable
     public Task NotifyAsync(string method, object? parameters, CancellationToken cancellationToken) =>
         SendAsync(new JsonObject { ["jsonrpc"] = "2.0", ["method"] = method, ["params"] = JsonSerializer.SerializeToNode(parameters) }, cancellationToken);
 
+    /// <summary>Sends a signal to the server process.</summary>
+    public Task SignalAsync(string signal) => Cli.SignalAsync(_process, signal);
+
     /// <summary>Closes the server's stdin, as a client that goes away does.</summary>
     public void CloseStdin() => _process.StandardInput.Close();
 

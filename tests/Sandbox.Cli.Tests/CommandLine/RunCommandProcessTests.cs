@@ -383,7 +383,7 @@ public sealed class RunCommandProcessTests(CliFixture fixture)
         Assert.Contains(message, line, StringComparison.Ordinal);
     }
 
-    private static List<int> ProcessesWithArgument(string argument)
+    internal static List<int> ProcessesWithArgument(string argument)
     {
         var found = new List<int>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
@@ -414,7 +414,7 @@ public sealed class RunCommandProcessTests(CliFixture fixture)
         return found;
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, string what, CancellationToken cancellationToken)
+    internal static async Task WaitUntilAsync(Func<bool> condition, string what, CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
         while (!condition())
