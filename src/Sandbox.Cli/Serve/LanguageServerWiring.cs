@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Sandbox.Lsp.Hosting;
@@ -26,6 +27,42 @@ internal static class LanguageServerWiring
         services.AddSandboxLanguageServer((_, _) => Task.FromResult(runner));
     }
 
-    /// <summary>Maps the language server's WebSocket endpoint.</summary>
-    public static void MapLanguageServer(IEndpointRouteBuilder endpoints) => endpoints.MapSandboxLanguageServer(Path);
+    /// <summary>
+    /// Maps the language server's WebSocket endpoint, for this page only. WebSockets are not bound by the browser's
+    /// same-origin policy: without this check any site the user visits could open ws://127.0.0.1:8080/lsp and run code
+    /// through this machine's runner (cross-site WebSocket hijacking). Browsers always send <c>Origin</c> on the
+    /// handshake, so a request with a foreign one is refused (403); clients that send none (editors, tools) are not browsers.
+    /// </summary>
+    public static void MapLanguageServer(IEndpointRouteBuilder endpoints) =>
+        endpoints.MapSandboxLanguageServer(Path).Add(endpoint =>
+        {
+            var serve = endpoint.RequestDelegate ?? throw new InvalidOperationException("the language server endpoint has no handler");
+            endpoint.RequestDelegate = context =>
+            {
+                if (IsSameOriginOrNoBrowser(context.Request))
+                {
+                    return serve(context);
+                }
+
+                context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                return context.Response.WriteAsync("Sandbox language server: only the playground page of this server may connect.\n", context.RequestAborted);
+            };
+        });
+
+    /// <summary>
+    /// True when the request has no <c>Origin</c> or one naming this server (the host and port the request was sent to;
+    /// the scheme is not compared, so a TLS-terminating proxy in front keeps working).
+    /// </summary>
+    internal static bool IsSameOriginOrNoBrowser(HttpRequest request)
+    {
+        var origin = request.Headers.Origin.ToString();
+        if (string.IsNullOrEmpty(origin))
+        {
+            return true;
+        }
+
+        return Uri.TryCreate(origin, UriKind.Absolute, out var uri)
+            && request.Host.HasValue
+            && string.Equals(uri.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase);
+    }
 }
