@@ -143,6 +143,23 @@ public sealed class LspCommandProcessTests
         Assert.True(code == 0, $"exit {code}\n{server}");
     }
 
+    [Fact]
+    public async Task Lsp_WebSocket_RefusesBrowserPagesFromOriginsNotAllowed()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var server = CliServer.Start("lsp", "--ws", "http://127.0.0.1:0", "--allow-origin", "http://localhost:3000");
+        var authority = (await server.WaitForLineAsync(@"^sandbox lsp: listening on ws://(?<authority>127\.0\.0\.1:\d+)/lsp$", timeout.Token)).Groups["authority"].Value;
+        var address = new Uri($"http://{authority}");
+
+        var foreign = await ServeCommandProcessTests.HandshakeStatusAsync(address, "http://evil.example", timeout.Token);
+        var allowed = await ServeCommandProcessTests.HandshakeStatusAsync(address, "http://localhost:3000", timeout.Token);
+        var noBrowser = await ServeCommandProcessTests.HandshakeStatusAsync(address, origin: null, timeout.Token);
+
+        Assert.Equal("403", foreign);
+        Assert.Equal("101", allowed);
+        Assert.Equal("101", noBrowser);
+    }
+
     private static async Task<JsonElement> ReceiveResponseAsync(ClientWebSocket socket, int id, CancellationToken cancellationToken)
     {
         var buffer = new byte[64 * 1024];

@@ -49,7 +49,7 @@ public sealed class ServeCommandProcessTests(CliFixture fixture)
     }
 
     /// <summary>Sends a WebSocket upgrade for /lsp by hand (to control Origin) and returns the response's status code.</summary>
-    private static async Task<string> HandshakeStatusAsync(Uri server, string? origin, CancellationToken cancellationToken)
+    internal static async Task<string> HandshakeStatusAsync(Uri server, string? origin, CancellationToken cancellationToken)
     {
         using var tcp = new TcpClient();
         await tcp.ConnectAsync(server.Host, server.Port, cancellationToken);

@@ -23,6 +23,21 @@ public sealed class LanguageServerOriginTests
             context.Request.Headers.Origin = origin;
         }
 
-        Assert.Equal(allowed, LanguageServerWiring.IsSameOriginOrNoBrowser(context.Request));
+        Assert.Equal(allowed, LanguageServerWiring.IsAllowedOrigin(context.Request, []));
+    }
+
+    [Theory]
+    [InlineData("http://localhost:3000", true)]
+    [InlineData("HTTP://LOCALHOST:3000", true)]
+    [InlineData("http://localhost:3001", false)]
+    [InlineData("http://evil.example", false)]
+    public void Origin_ListedOriginsAreAllowedToo(string origin, bool allowed)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Host = new HostString("127.0.0.1:7071");
+        context.Request.Headers.Origin = origin;
+
+        Assert.Equal(allowed, LanguageServerWiring.IsAllowedOrigin(context.Request, ["http://localhost:3000"]));
+        Assert.True(LanguageServerWiring.IsAllowedOrigin(context.Request, ["*"]));
     }
 }
