@@ -10,12 +10,6 @@ namespace Sandbox.Cli.Commands;
 /// <summary><c>sandbox host</c>: runs a runner host (WebSocket JSON-RPC at <c>/rpc</c>, <c>/healthz</c>, <c>/readyz</c>, <c>/metrics</c>).</summary>
 internal static class HostCommand
 {
-    /// <summary>Exit code for a usage or configuration error.</summary>
-    private const int UsageError = 2;
-
-    /// <summary>Exit code when the host fails while running.</summary>
-    private const int InternalError = 70;
-
     public static Command Create()
     {
         var defaults = new SandboxHostOptions();
@@ -88,7 +82,7 @@ internal static class HostCommand
             {
                 // Kestrel cannot pick one free port for both localhost addresses (127.0.0.1 and ::1) and throws at start.
                 await Console.Error.WriteLineAsync($"sandbox host: --urls: port 0 needs an address, not a name: use {named.Replace("localhost", "127.0.0.1", StringComparison.OrdinalIgnoreCase)}");
-                return UsageError;
+                return CliOptions.UsageExit;
             }
 
             Microsoft.AspNetCore.Builder.WebApplication app;
@@ -112,7 +106,7 @@ internal static class HostCommand
             catch (Exception ex) when (ex is SandboxHostConfigurationException or ArgumentException)
             {
                 await Console.Error.WriteLineAsync($"sandbox host: {ex.Message}");
-                return UsageError;
+                return CliOptions.UsageExit;
             }
 
             await using (app)
@@ -126,13 +120,13 @@ internal static class HostCommand
                 {
                     // Kestrel reports a taken port as an IOException ("address already in use").
                     await Console.Error.WriteLineAsync($"sandbox host: cannot listen on {options.Urls}: {ex.Message}");
-                    return InternalError;
+                    return CliOptions.InternalExit;
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     // Never a stack trace and exit 1: one line and the contract's internal-error code (details are in the log).
                     await Console.Error.WriteLineAsync($"sandbox host: {ex.Message}");
-                    return InternalError;
+                    return CliOptions.InternalExit;
                 }
             }
         });
