@@ -17,7 +17,7 @@ internal static class CheckCommand
 
     public static Command Create()
     {
-        var file = new Argument<FileInfo>("file") { Description = "The program to check" };
+        var file = CliOptions.SourceFile("The program to check");
         var problem = new Option<string>("--problem", "-p") { Description = "Problem id (see `sandbox problems`), or a problem file, package folder or .zip", Required = true };
         var language = new Option<string?>("--language", "-l") { Description = "Language id (default: from the file extension)" };
         var stopOnFailure = new Option<bool>("--stop-on-failure") { Description = "Stop at the first test that is not accepted" };
@@ -159,11 +159,12 @@ internal static class CheckCommand
             $"{t.MemoryKb / 1024.0:0.0} MB");
     }
 
+    /// <summary>The progress bar caption, as markup: its brackets are escaped (Spectre would read "[░░░]" as a style and throw).</summary>
     private static string Bar(int done, int total)
     {
         const int width = 30;
         var filled = total == 0 ? width : Math.Min(width, done * width / total);
-        return $"[{new string('█', filled)}{new string('░', width - filled)}] {done}/{total}";
+        return Markup.Escape($"[{new string('█', filled)}{new string('░', width - filled)}] {done}/{total}");
     }
 
     /// <summary>Reports on the calling thread; told when a queue runner started the check over on another host.</summary>

@@ -1,4 +1,7 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using System.Numerics;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -14,6 +17,56 @@ internal static class CliOptions
 
     /// <summary>Internal error: the sandbox or the runner failed (never the program's fault).</summary>
     public const int InternalExit = 70;
+
+    /// <summary>How a mistyped option given where the file goes is reported.</summary>
+    public const string UnknownOptionMessage = "unknown option";
+
+    /// <summary>
+    /// The source file argument. A token that looks like an option is refused here: otherwise System.CommandLine
+    /// binds a mistyped option (<c>run --tme 1 a.py</c>) as the file and then blames the real file name.
+    /// </summary>
+    public static Argument<FileInfo> SourceFile(string description)
+    {
+        var file = new Argument<FileInfo>("file") { Description = description };
+        file.Validators.Add(result =>
+        {
+            foreach (var token in result.Tokens)
+            {
+                if (token.Value.Length > 1 && token.Value[0] == '-')
+                {
+                    result.AddError($"{UnknownOptionMessage} '{token.Value}' (a file whose name starts with '-' can be given as ./{token.Value})");
+                }
+            }
+        });
+        return file;
+    }
+
+    /// <summary>A positive number of seconds; a bad value is a usage error naming the option.</summary>
+    public static Option<double?> Seconds(string name, string description) => new(name)
+    {
+        Description = description,
+        CustomParser = result => ParsePositive<double>(result, name, "seconds", s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) ? v : null),
+    };
+
+    /// <summary>A positive whole number of megabytes; a bad value is a usage error naming the option.</summary>
+    public static Option<int?> Megabytes(string name, string description) => new(name)
+    {
+        Description = description,
+        CustomParser = result => ParsePositive<int>(result, name, "megabytes", s => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : null),
+    };
+
+    private static T? ParsePositive<T>(ArgumentResult result, string name, string unit, Func<string, T?> parse)
+        where T : struct, INumber<T>
+    {
+        var text = result.Tokens.Count == 0 ? "" : result.Tokens[^1].Value;
+        if (parse(text) is { } value && value > T.Zero)
+        {
+            return value;
+        }
+
+        result.AddError($"{name} '{text}' must be a positive number of {unit}");
+        return null;
+    }
 
     public static Option<string?> Runner() => new("--runner")
     {

@@ -11,12 +11,6 @@ namespace Sandbox.Cli.Commands;
 /// <summary><c>sandbox host</c>: runs a runner host (WebSocket JSON-RPC at <c>/rpc</c>, <c>/healthz</c>, <c>/readyz</c>, <c>/metrics</c>).</summary>
 internal static class HostCommand
 {
-    /// <summary>Exit code for a usage or configuration error.</summary>
-    private const int UsageError = 2;
-
-    /// <summary>Exit code when the host fails while running.</summary>
-    private const int InternalError = 70;
-
     public static Command Create()
     {
         var defaults = new SandboxHostOptions();
@@ -45,8 +39,8 @@ internal static class HostCommand
             Description = "WebSocket connections served at once.",
             DefaultValueFactory = _ => defaults.MaxConnections,
         };
-        var maxTime = new Option<double?>("--max-time-limit") { Description = "Largest CPU time limit a client may ask for, in seconds (default: the engine's)." };
-        var maxMemory = new Option<int?>("--max-memory-limit") { Description = "Largest memory limit a client may ask for, in MiB (default: the engine's)." };
+        var maxTime = CliOptions.Seconds("--max-time-limit", "Largest CPU time limit a client may ask for, in seconds (default: the engine's).");
+        var maxMemory = CliOptions.Megabytes("--max-memory-limit", "Largest memory limit a client may ask for, in MiB (default: the engine's).");
         var logFile = new Option<string?>("--log-file") { Description = "Rolling JSON log file (one per day, 14 kept), besides the console." };
         var logLevel = new Option<string>("--log-level")
         {
@@ -123,6 +117,13 @@ internal static class HostCommand
                 LogLevel = parse.GetValue(logLevel)!,
             };
 
+            if (LocalhostWithPortZero(options.Urls) is { } named)
+            {
+                // Kestrel cannot pick one free port for both localhost addresses (127.0.0.1 and ::1) and throws at start.
+                await Console.Error.WriteLineAsync($"sandbox host: --urls: port 0 needs an address, not a name: use {named.Replace("localhost", "127.0.0.1", StringComparison.OrdinalIgnoreCase)}");
+                return CliOptions.UsageExit;
+            }
+
             Microsoft.AspNetCore.Builder.WebApplication app;
             try
             {
@@ -168,7 +169,7 @@ internal static class HostCommand
             catch (Exception ex) when (ex is SandboxHostConfigurationException or ArgumentException or Sandbox.Remote.Client.SandboxUsageException)
             {
                 await Console.Error.WriteLineAsync($"sandbox host: {ex.Message}");
-                return UsageError;
+                return CliOptions.UsageExit;
             }
 
             await using (app)
@@ -182,11 +183,23 @@ internal static class HostCommand
                 {
                     // Kestrel reports a taken port as an IOException ("address already in use").
                     await Console.Error.WriteLineAsync($"sandbox host: cannot listen on {options.Urls}: {ex.Message}");
-                    return InternalError;
+                    return CliOptions.InternalExit;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // Never a stack trace and exit 1: one line and the contract's internal-error code (details are in the log).
+                    await Console.Error.WriteLineAsync($"sandbox host: {ex.Message}");
+                    return CliOptions.InternalExit;
                 }
             }
         });
 
         return command;
     }
+
+    /// <summary>The first of <paramref name="urls"/> that names <c>localhost</c> with port 0, if any.</summary>
+    internal static string? LocalhostWithPortZero(string urls) =>
+        urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .FirstOrDefault(u => Uri.TryCreate(u, UriKind.Absolute, out var uri) && uri.IsLoopback && uri.Port == 0
+                && uri.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase));
 }

@@ -23,11 +23,12 @@ internal static class LanguagesCommand
                 return 0;
             }
 
-            var width = result.Languages.Count == 0 ? 2 : result.Languages.Max(l => l.Id.Length);
-            await Console.Out.WriteLineAsync($"{"ID".PadRight(width)}  NAME              EXTENSIONS");
+            var idWidth = result.Languages.Select(l => l.Id.Length).Append("ID".Length).Max();
+            var nameWidth = result.Languages.Select(l => l.Name.Length).Append("NAME".Length).Max();
+            await Console.Out.WriteLineAsync($"{"ID".PadRight(idWidth)}  {"NAME".PadRight(nameWidth)}  EXTENSIONS");
             foreach (var l in result.Languages.OrderBy(l => l.Id, StringComparer.Ordinal))
             {
-                await Console.Out.WriteLineAsync($"{l.Id.PadRight(width)}  {l.Name,-16}  {string.Join(' ', l.Extensions)}");
+                await Console.Out.WriteLineAsync($"{l.Id.PadRight(idWidth)}  {l.Name.PadRight(nameWidth)}  {string.Join(' ', l.Extensions)}");
             }
 
             return 0;

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
+using Sandbox.Cli.Serve;
 using Sandbox.Lsp.Hosting;
 using Sandbox.Remote.Contract;
 
@@ -25,6 +26,12 @@ internal static class LspCommand
         {
             Description = "Serve LSP over WebSocket at URL, path /lsp unless the URL names one (e.g. http://127.0.0.1:7071); each client gets its own session",
         };
+        var allowOrigin = new Option<string[]>("--allow-origin")
+        {
+            Description = "With --ws: a web page origin (e.g. http://localhost:3000) whose scripts may connect; repeat for more, * for any. "
+                + "Browsers from other origins are refused (403); clients that send no Origin (editors, tools) are not browsers.",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var runner = new Option<string?>("--runner") { Description = "Runner host URL (ws://HOST:7070/rpc); default: the embedded runner on this machine" };
         var tokenFile = new Option<string?>("--token-file") { Description = "File holding the runner host's bearer token" };
         var logLevel = new Option<LogLevel>("--log-level")
@@ -34,13 +41,26 @@ internal static class LspCommand
         };
         var command = new Command("lsp", "Run the language server (LSP over stdio, or over WebSocket with --ws)")
         {
-            stdio, ws, runner, tokenFile, logLevel,
+            stdio, ws, allowOrigin, runner, tokenFile, logLevel,
         };
         command.Validators.Add(result =>
         {
             if (result.GetValue(stdio) && result.GetValue(ws) is not null)
             {
                 result.AddError("--stdio and --ws exclude each other");
+            }
+
+            if (result.GetValue(allowOrigin) is { Length: > 0 } origins)
+            {
+                if (result.GetValue(ws) is null)
+                {
+                    result.AddError("--allow-origin only applies to --ws");
+                }
+
+                foreach (var origin in origins.Where(o => o != "*" && !(Uri.TryCreate(o, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" && u.AbsolutePath == "/")))
+                {
+                    result.AddError($"--allow-origin '{origin}' must be an origin like http://localhost:3000 (scheme, host and port only), or *");
+                }
             }
         });
 
@@ -50,7 +70,7 @@ internal static class LspCommand
             var defaultRunner = new RunnerEndpoint(parse.GetValue(runner), parse.GetValue(tokenFile) is { } file ? Path.GetFullPath(file) : null);
             var level = parse.GetValue(logLevel);
             return parse.GetValue(ws) is { } url
-                ? await ServeWebSocketAsync(url, factory, defaultRunner, level, cancellationToken)
+                ? await ServeWebSocketAsync(url, parse.GetValue(allowOrigin) ?? [], factory, defaultRunner, level, cancellationToken)
                 : await ServeStdioAsync(factory, defaultRunner, level, cancellationToken);
         });
         return command;
@@ -67,7 +87,7 @@ internal static class LspCommand
         return await host.RunStreamsAsync(sendingStream, receivingStream, cancellationToken);
     }
 
-    private static async Task<int> ServeWebSocketAsync(string url, SandboxRpcFactory factory, RunnerEndpoint defaultRunner, LogLevel level, CancellationToken cancellationToken)
+    private static async Task<int> ServeWebSocketAsync(string url, string[] allowedOrigins, SandboxRpcFactory factory, RunnerEndpoint defaultRunner, LogLevel level, CancellationToken cancellationToken)
     {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "ws"))
         {
@@ -80,11 +100,23 @@ internal static class LspCommand
         builder.Logging.ClearProviders();
         ConfigureStderrLogging(builder.Logging, level);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // A failed start is reported below in one line; the host's own error log would repeat it with a stack trace.
+        builder.Logging.AddFilter(ServeCommand.HostStartLogCategory, LogLevel.None);
         builder.WebHost.UseUrls($"http://{uri.Authority}");
         builder.Services.AddSandboxLanguageServer(factory, o => o.DefaultRunner = defaultRunner);
         await using var app = builder.Build();
-        app.MapSandboxLanguageServer(path);
-        await app.StartAsync(cancellationToken);
+        LanguageServerWiring.RequireOrigin(app.MapSandboxLanguageServer(path), [.. allowedOrigins.Select(o => o.TrimEnd('/'))]);
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch (IOException e)
+        {
+            // Kestrel reports a taken port as an IOException ("address already in use").
+            CliOptions.Error($"lsp: cannot listen on {url}: {e.Message}");
+            return CliOptions.InternalExit;
+        }
+
         foreach (var address in app.Urls)
         {
             // One line per address on stderr, for people and for scripts that start the server on port 0.

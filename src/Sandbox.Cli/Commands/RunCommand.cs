@@ -25,11 +25,11 @@ internal static class RunCommand
 
     public static Command Create()
     {
-        var file = new Argument<FileInfo>("file") { Description = "The program to run" };
+        var file = CliOptions.SourceFile("The program to run");
         var language = new Option<string?>("--language", "-l") { Description = "Language id (default: from the file extension; see `sandbox languages`)" };
         var stdin = new Option<string?>("--stdin") { Description = "File to use as standard input, or - for this terminal's stdin" };
-        var timeLimit = new Option<double?>("--time-limit") { Description = "CPU time limit in seconds (may only lower the runner's maximum)" };
-        var memoryLimit = new Option<int?>("--memory-limit") { Description = "Memory limit in MB (may only lower the runner's maximum)" };
+        var timeLimit = CliOptions.Seconds("--time-limit", "CPU time limit in seconds (may only lower the runner's maximum)");
+        var memoryLimit = CliOptions.Megabytes("--memory-limit", "Memory limit in MB (may only lower the runner's maximum)");
         var runner = CliOptions.Runner();
         var tokenFile = CliOptions.TokenFile();
         var json = CliOptions.Json();
@@ -45,11 +45,6 @@ internal static class RunCommand
             var source = await ReadSourceAsync(path, cancellationToken);
             var input = await ReadStdinAsync(parse.GetValue(stdin), cancellationToken);
             var limits = new LimitOverrides(parse.GetValue(timeLimit), parse.GetValue(memoryLimit));
-            if (limits.TimeLimitSeconds is <= 0 || limits.MemoryLimitMb is <= 0)
-            {
-                CliOptions.Error("limits must be positive");
-                return CliOptions.UsageExit;
-            }
 
             var asJson = parse.GetValue(json);
             await using var session = await RunnerSession.OpenAsync(parse.GetValue(runner), parse.GetValue(tokenFile)?.FullName, slots: 1, CliOptions.LogLevelFor(parse.GetValue(verbose)), cancellationToken);
@@ -77,6 +72,12 @@ internal static class RunCommand
             else if (result.Verdict != RunVerdict.Ok)
             {
                 await Console.Out.FlushAsync(cancellationToken);
+                if (streamed!.EndsMidLine)
+                {
+                    // Output without a final newline ("abc"): start the verdict on a line of its own in the terminal.
+                    await Console.Error.WriteLineAsync();
+                }
+
                 CliOptions.Error($"{Verdicts.Name(result.Verdict)} (exit {(result.ExitCode?.ToString() ?? "-")}{(result.Signal is { } s ? $", signal {s}" : "")}, cpu {result.CpuTimeMs} ms, wall {result.WallTimeMs} ms, {result.MemoryKb} KB{(result.OutputTruncated ? ", output truncated" : "")})");
             }
 
@@ -100,7 +101,7 @@ internal static class RunCommand
     {
         if (!path.Exists)
         {
-            throw new FileNotFoundException($"{path.FullName}: no such file");
+            throw new FileNotFoundException(Directory.Exists(path.FullName) ? $"{path.FullName} is a folder; give a source file" : $"{path.FullName}: no such file");
         }
 
         if (path.Length > 1024 * 1024)
@@ -125,7 +126,7 @@ internal static class RunCommand
 
         if (!File.Exists(stdin))
         {
-            throw new FileNotFoundException($"--stdin {stdin}: no such file");
+            throw new FileNotFoundException(Directory.Exists(stdin) ? $"--stdin {stdin} is a folder; give a file, or - for this terminal's stdin" : $"--stdin {stdin}: no such file");
         }
 
         return await File.ReadAllTextAsync(stdin, cancellationToken);
@@ -152,6 +153,9 @@ internal static class RunCommand
         private readonly Stream _stdout = Console.OpenStandardOutput();
         private readonly Stream _stderr = Console.OpenStandardError();
 
+        /// <summary>Whether the last text written (to either stream) did not end a line.</summary>
+        public bool EndsMidLine { get; private set; }
+
         public void Report(OutputEvent value)
         {
             var target = value.Stream == OutputStreamKind.Stdout ? _stdout : _stderr;
@@ -160,6 +164,10 @@ internal static class RunCommand
             {
                 target.Write(bytes);
                 target.Flush();
+                if (value.Text.Length > 0)
+                {
+                    EndsMidLine = value.Text[^1] != '\n';
+                }
             }
         }
 

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Sandbox.Cli.Serve;
 using Sandbox.Remote.Contract;
 
@@ -13,6 +14,9 @@ internal static class ServeCommand
 {
     /// <summary>The first line printed once the playground listens; tests and scripts read the address from it.</summary>
     public const string ListeningPrefix = "Sandbox playground listening on ";
+
+    /// <summary>The logger category under which the generic host logs a failed start (with its stack trace).</summary>
+    internal const string HostStartLogCategory = "Microsoft.Extensions.Hosting.Internal.Host";
 
     /// <summary>
     /// Creates the command. <paramref name="rpcFactory"/> makes the runner connection (embedded when the URL is null)
@@ -95,8 +99,20 @@ internal static class ServeCommand
             await using var app = PlaygroundApp.Build(
                 options,
                 services => LanguageServerWiring.AddLanguageServer(services, new SharedSandboxRpc(runner)),
-                LanguageServerWiring.MapLanguageServer);
-            await app.StartAsync(cancellationToken);
+                LanguageServerWiring.MapLanguageServer,
+                // A failed start is reported below in one line; the host's own error log would repeat it with a stack trace.
+                builder => builder.Logging.AddFilter(HostStartLogCategory, LogLevel.None));
+            try
+            {
+                await app.StartAsync(cancellationToken);
+            }
+            catch (IOException e)
+            {
+                // Kestrel reports a taken port as an IOException ("address already in use").
+                CliOptions.Error($"serve: cannot listen on {options.Urls}: {e.Message}");
+                return CliOptions.InternalExit;
+            }
+
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
             await output.WriteLineAsync(ListeningPrefix + string.Join(' ', addresses));
             await output.FlushAsync(cancellationToken);

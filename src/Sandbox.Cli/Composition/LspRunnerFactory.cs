@@ -50,6 +50,27 @@ internal static class LspRunnerFactory
         }
     }
 
+    /// <summary>
+    /// Stops the shared embedded engine, if one was started: its warm containers are destroyed now rather than left
+    /// running until some later runner sweeps them as stale. Called once the command has finished.
+    /// </summary>
+    public static async ValueTask DisposeEmbeddedAsync()
+    {
+        await Gate.WaitAsync();
+        try
+        {
+            if (embedded is { } session)
+            {
+                embedded = null;
+                await session.DisposeAsync();
+            }
+        }
+        finally
+        {
+            Gate.Release();
+        }
+    }
+
     private sealed class ForwardingRpc(ISandboxRpc inner, IAsyncDisposable? owner) : ISandboxRpc, IAsyncDisposable
     {
         public Task<RunResult> RunAsync(RunParams request, IProgress<OutputEvent>? output, CancellationToken cancellationToken) => inner.RunAsync(request, output, cancellationToken);

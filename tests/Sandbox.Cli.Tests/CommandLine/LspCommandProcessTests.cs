@@ -1,0 +1,186 @@
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+
+namespace Sandbox.Cli.Tests.CommandLine;
+
+/// <summary><c>sandbox lsp --stdio</c> as an editor starts it: a real process, frames on its stdin and stdout.</summary>
+[Collection(CliCollection.Name)]
+public sealed class LspCommandProcessTests
+{
+    private static readonly object InitializeParams = new
+    {
+        processId = Environment.ProcessId,
+        rootUri = (string?)null,
+        capabilities = new { window = new { workDoneProgress = true } },
+        clientInfo = new { name = "cli-process-tests" },
+    };
+
+    [Fact]
+    public async Task Lsp_Stdio_AnswersInitializeAndExitsCleanlyOnShutdownAndExit()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var client = LspStdioClient.Start();
+
+        var initialize = await client.RequestAsync("initialize", InitializeParams, timeout.Token);
+        await client.NotifyAsync("initialized", new { }, timeout.Token);
+        var shutdown = await client.RequestAsync("shutdown", null, timeout.Token);
+        await client.NotifyAsync("exit", null, timeout.Token);
+        var code = await client.WaitForExitAsync(timeout.Token);
+
+        var commands = initialize.GetProperty("capabilities").GetProperty("executeCommandProvider").GetProperty("commands")
+            .EnumerateArray().Select(c => c.GetString()).ToList();
+        foreach (var command in new[] { "sandbox.run", "sandbox.check", "sandbox.stop", "sandbox.listProblems", "sandbox.listLanguages" })
+        {
+            Assert.Contains(command, commands);
+        }
+
+        Assert.Equal("sandbox", initialize.GetProperty("serverInfo").GetProperty("name").GetString());
+        Assert.Equal(JsonValueKind.Null, shutdown.ValueKind);
+        Assert.True(code == 0, $"exit {code}\n{await client.Stderr}");
+        // The read loop parsed every byte of stdout as a frame (it throws otherwise).
+        await client.StdoutClosed;
+    }
+
+    [Fact]
+    public async Task Lsp_Stdio_RunsTheOpenDocumentInTheSandboxAndStreamsItsOutput()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        await using var client = LspStdioClient.Start();
+        await client.RequestAsync("initialize", InitializeParams, timeout.Token);
+        await client.NotifyAsync("initialized", new { }, timeout.Token);
+        const string uri = "file:///work/greet.py";
+        await client.NotifyAsync("textDocument/didOpen", new
+        {
+            textDocument = new { uri, languageId = "python", version = 1, text = "import sys\nprint('hi ' + sys.stdin.read().strip())\nsys.exit(4)\n" },
+        }, timeout.Token);
+
+        var result = await client.RequestAsync("workspace/executeCommand", new
+        {
+            command = "sandbox.run",
+            arguments = new object[] { new { uri, stdin = "editor\n" } },
+        }, timeout.Token);
+
+        Assert.Equal("runtime-error", result.GetProperty("verdict").GetString());
+        Assert.Equal(4, result.GetProperty("exitCode").GetInt32());
+        Assert.Equal("hi editor\n", result.GetProperty("stdout").GetString());
+        var streamed = client.Notifications
+            .Where(n => n.GetProperty("method").GetString() == "sandbox/output")
+            .Select(n => n.GetProperty("params"))
+            .Where(p => p.GetProperty("stream").GetString() == "stdout")
+            .Aggregate("", (text, p) => text + p.GetProperty("text").GetString());
+        Assert.Equal("hi editor\n", streamed);
+        var engine = Assert.Single(SandboxContainers.InstancesOf(client.ProcessId));
+        Assert.NotEmpty(SandboxContainers.ContainersOf(engine));
+
+        await client.RequestAsync("shutdown", null, timeout.Token);
+        await client.NotifyAsync("exit", null, timeout.Token);
+        Assert.Equal(0, await client.WaitForExitAsync(timeout.Token));
+        await client.StdoutClosed;
+        // The shared embedded engine is stopped with the server: no warm containers keep running after it.
+        SandboxContainers.AssertNoneLeft(engine);
+    }
+
+    [Fact]
+    public async Task Lsp_Stdio_SigtermDuringARun_KillsTheProgramAndLeavesNoContainers()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var marker = $"{Random.Shared.Next(100_000, 999_999)}.{Random.Shared.Next(100, 999)}";
+        await using var client = LspStdioClient.Start();
+        await client.RequestAsync("initialize", InitializeParams, timeout.Token);
+        await client.NotifyAsync("initialized", new { }, timeout.Token);
+        const string uri = "file:///work/sleeper.py";
+        await client.NotifyAsync("textDocument/didOpen", new
+        {
+            textDocument = new { uri, languageId = "python", version = 1, text = $"import os\nos.execvp('sleep', ['sleep', '{marker}'])\n" },
+        }, timeout.Token);
+        var run = client.RequestAsync("workspace/executeCommand", new { command = "sandbox.run", arguments = new object[] { new { uri } } }, timeout.Token);
+        await RunCommandProcessTests.WaitUntilAsync(() => RunCommandProcessTests.ProcessesWithArgument(marker).Count > 0, "the sandboxed sleep to start", timeout.Token);
+        var engine = Assert.Single(SandboxContainers.InstancesOf(client.ProcessId));
+
+        await client.SignalAsync("TERM");
+        await client.WaitForExitAsync(timeout.Token);
+
+        // The run never answers (the server is gone), the program is dead and the engine's containers are removed.
+        await Assert.ThrowsAnyAsync<Exception>(() => run);
+        await RunCommandProcessTests.WaitUntilAsync(() => RunCommandProcessTests.ProcessesWithArgument(marker).Count == 0, "the sandboxed sleep to be killed", timeout.Token);
+        SandboxContainers.AssertNoneLeft(engine);
+    }
+
+    [Fact]
+    public async Task Lsp_Stdio_ExitsWhenTheClientClosesItsStdin()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var client = LspStdioClient.Start();
+        await client.RequestAsync("initialize", InitializeParams, timeout.Token);
+
+        client.CloseStdin();
+        await client.WaitForExitAsync(timeout.Token);
+
+        await client.StdoutClosed;
+    }
+
+    [Fact]
+    public async Task Lsp_WebSocket_PrintsItsAddressAnswersInitializeAndStopsOnSigterm()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var server = CliServer.Start("lsp", "--ws", "http://127.0.0.1:0");
+        var address = (await server.WaitForLineAsync(@"^sandbox lsp: listening on (?<url>ws://127\.0\.0\.1:\d+/lsp)$", timeout.Token)).Groups["url"].Value;
+
+        using (var socket = new ClientWebSocket())
+        {
+            await socket.ConnectAsync(new Uri(address), timeout.Token);
+            var request = JsonSerializer.Serialize(new { jsonrpc = "2.0", id = 1, method = "initialize", @params = InitializeParams });
+            await socket.SendAsync(Encoding.UTF8.GetBytes(request), WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
+            var response = await ReceiveResponseAsync(socket, 1, timeout.Token);
+            Assert.Equal("sandbox", response.GetProperty("result").GetProperty("serverInfo").GetProperty("name").GetString());
+            await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", timeout.Token);
+        }
+
+        await server.SignalAsync("TERM");
+        var code = await server.WaitForExitAsync(timeout.Token);
+
+        Assert.True(code == 0, $"exit {code}\n{server}");
+    }
+
+    [Fact]
+    public async Task Lsp_WebSocket_RefusesBrowserPagesFromOriginsNotAllowed()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var server = CliServer.Start("lsp", "--ws", "http://127.0.0.1:0", "--allow-origin", "http://localhost:3000");
+        var authority = (await server.WaitForLineAsync(@"^sandbox lsp: listening on ws://(?<authority>127\.0\.0\.1:\d+)/lsp$", timeout.Token)).Groups["authority"].Value;
+        var address = new Uri($"http://{authority}");
+
+        var foreign = await ServeCommandProcessTests.HandshakeStatusAsync(address, "http://evil.example", timeout.Token);
+        var allowed = await ServeCommandProcessTests.HandshakeStatusAsync(address, "http://localhost:3000", timeout.Token);
+        var noBrowser = await ServeCommandProcessTests.HandshakeStatusAsync(address, origin: null, timeout.Token);
+
+        Assert.Equal("403", foreign);
+        Assert.Equal("101", allowed);
+        Assert.Equal("101", noBrowser);
+    }
+
+    private static async Task<JsonElement> ReceiveResponseAsync(ClientWebSocket socket, int id, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[64 * 1024];
+        while (true)
+        {
+            using var message = new MemoryStream();
+            WebSocketReceiveResult received;
+            do
+            {
+                received = await socket.ReceiveAsync(buffer, cancellationToken);
+                await message.WriteAsync(buffer.AsMemory(0, received.Count), cancellationToken);
+            }
+            while (!received.EndOfMessage);
+
+            Assert.NotEqual(WebSocketMessageType.Close, received.MessageType);
+            using var json = JsonDocument.Parse(message.ToArray());
+            if (json.RootElement.TryGetProperty("id", out var responseId) && responseId.ValueKind == JsonValueKind.Number
+                && responseId.GetInt32() == id && !json.RootElement.TryGetProperty("method", out _))
+            {
+                return json.RootElement.Clone();
+            }
+        }
+    }
+}
