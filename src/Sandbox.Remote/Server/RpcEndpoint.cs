@@ -22,6 +22,19 @@ internal sealed class RpcEndpoint(
 
     public async Task HandleAsync(HttpContext context)
     {
+        // Browsers send Origin on every WebSocket handshake and do not hold WebSockets to the same-origin policy: without
+        // this, any page the user visits could run code through a loopback host that needs no token (cross-site
+        // WebSocket hijacking). Programs (the CLI, the language server, other hosts) send no Origin. A web IDE reaches
+        // a runner through `sandbox serve` or `sandbox lsp --ws`, which connect from the server side.
+        if (context.Request.Headers.Origin.Count > 0)
+        {
+            metrics.RecordError(SandboxErrorCode.Unauthorized);
+            logger.LogWarning("Refused a connection from a web page (Origin {Origin})", context.Request.Headers.Origin.ToString());
+            context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            await context.Response.WriteAsync("forbidden: web pages may not connect to a runner host; use `sandbox serve` or `sandbox lsp --ws` in front of it\n", context.RequestAborted).ConfigureAwait(false);
+            return;
+        }
+
         if (token is not null && !token.Matches(context.Request.Headers.Authorization))
         {
             metrics.RecordError(SandboxErrorCode.Unauthorized);

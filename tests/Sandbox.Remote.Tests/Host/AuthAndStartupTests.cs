@@ -52,6 +52,28 @@ public sealed class AuthAndStartupTests : IDisposable
         Assert.Contains("--token-file", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData(Token)]
+    public async Task Connect_FromAWebPage_IsForbidden_EvenOnLoopbackWithoutToken(string? token)
+    {
+        await using var host = await HostHarness.StartAsync(token: token, cancellationToken: Timeout);
+        using var socket = new System.Net.WebSockets.ClientWebSocket();
+        socket.Options.SetRequestHeader("Origin", "https://evil.example");
+        if (token is not null)
+        {
+            socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
+        }
+
+        socket.Options.CollectHttpResponseDetails = true;
+        await Assert.ThrowsAsync<System.Net.WebSockets.WebSocketException>(() => socket.ConnectAsync(host.RpcUri, Timeout));
+        Assert.Equal(HttpStatusCode.Forbidden, socket.HttpStatusCode);
+
+        // The same host still serves programs, which send no Origin.
+        await using var client = host.CreateClient(token);
+        Assert.NotEmpty((await client.LanguagesAsync(Timeout).Within(Timeout)).Languages);
+    }
+
     [Fact]
     public async Task HttpWithoutToken_Gets401WithBearerChallenge()
     {
