@@ -153,9 +153,27 @@ internal sealed class SlotPool : IAsyncDisposable
             }
 
             logger.LogInformation("Removing stale container {Name} of a runner that is gone", name);
-            using (var p = System.Diagnostics.Process.Start("lxc-stop", ["-P", lxcPath, "-n", name, "-k"]))
+            // lxc-stop's own messages ("... is not running" when its runner stopped it meanwhile) go to our log, not
+            // to the stderr of whatever command is starting.
+            var stop = new System.Diagnostics.ProcessStartInfo("lxc-stop", ["-P", lxcPath, "-n", name, "-k"])
             {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            var said = new System.Collections.Concurrent.ConcurrentQueue<string>();
+            using (var p = new System.Diagnostics.Process { StartInfo = stop })
+            {
+                p.OutputDataReceived += (_, e) => { if (e.Data is { Length: > 0 } line) { said.Enqueue(line); } };
+                p.ErrorDataReceived += (_, e) => { if (e.Data is { Length: > 0 } line) { said.Enqueue(line); } };
+                p.Start();
+                p.BeginOutputReadLine();
+                p.BeginErrorReadLine();
                 p.WaitForExit(TimeSpan.FromSeconds(30));
+            }
+
+            if (!said.IsEmpty)
+            {
+                logger.LogDebug("lxc-stop {Name}: {Output}", name, string.Join(" / ", said));
             }
 
             Container.RemoveFiles(lxcPath, options.RuntimeDirectory, name);
