@@ -22,7 +22,7 @@
 
 enum sbx_op {
     SBX_OP_PING = 1,  /* no payload; reply sbx_status */
-    SBX_OP_RUN = 2,   /* sbx_run_req + strings; fds: stdin, stdout, stderr, cgroup procs fds...; reply sbx_run_reply */
+    SBX_OP_RUN = 2,   /* sbx_run_req + strings; fds: stdin, stdout, stderr, cgroup join fds (v1 tasks, v2 cgroup.procs)...; reply sbx_run_reply */
     SBX_OP_RESET = 3, /* kill every process but the agent, wipe the writable space; reply sbx_status */
     SBX_OP_PUT = 4,   /* sbx_put_req + name; fd: content; reply sbx_status */
     SBX_OP_MKDIR = 5, /* sbx_put_req + name; reply sbx_status */

@@ -129,7 +129,7 @@ internal abstract class CgroupDriver(string root)
 /// <summary>One run's cgroup (in every hierarchy it needs). Reused across the runs of one container.</summary>
 internal abstract class RunCgroup : IDisposable
 {
-    /// <summary>Descriptors of the <c>cgroup.procs</c> files; the agent's child writes "0" to each to join.</summary>
+    /// <summary>Descriptors of the files the agent's child writes "0" to, to join (v1: <c>tasks</c>; v2: <c>cgroup.procs</c>).</summary>
     public abstract IReadOnlyList<SafeFileHandle> ProcsHandles { get; }
 
     /// <summary>The container's own cgroup (parent of the run cgroup); LXC removes it when the container stops.</summary>
@@ -221,9 +221,12 @@ internal sealed class RunCgroupV1 : RunCgroup
         try
         {
             // The freezer is only used by the host to stop the run while killing it; the program joins the rest.
+            // It joins through `tasks`, not `cgroup.procs`: the agent's vforked child is a single thread moving itself,
+            // which the kernel does without write-locking the global threadgroup rwsem. Through cgroup.procs every
+            // join that is not right after another waits for an RCU grace period (measured: 10 ms p50, up to 30 ms).
             foreach (var controller in new[] { "memory", "pids", "cpuacct", "freezer" })
             {
-                _procs.Add(File.OpenHandle(Path.Combine(dirs[controller], "cgroup.procs"), FileMode.Open, FileAccess.Write));
+                _procs.Add(File.OpenHandle(Path.Combine(dirs[controller], "tasks"), FileMode.Open, FileAccess.Write));
             }
 
             _limit = Open("memory", "memory.limit_in_bytes");
