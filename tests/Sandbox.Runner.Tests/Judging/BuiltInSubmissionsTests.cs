@@ -75,8 +75,29 @@ internal sealed class SlotLimitedRunner(ICodeRunner inner, int slots) : ICodeRun
     public Task<CompileOutcome> CompileAsync(string language, string source, CancellationToken cancellationToken) =>
         inner.CompileAsync(language, source, cancellationToken);
 
-    public Task<RunResult> ExecuteAsync(CompiledProgram program, ExecutionRequest request, IProgress<OutputChunk>? output, CancellationToken cancellationToken) =>
-        inner.ExecuteAsync(program, request, output, cancellationToken);
+    private int _running;
+    private int _mostAtOnce;
+
+    /// <summary>The most executions that were in flight at the same time.</summary>
+    public int MostAtOnce => Volatile.Read(ref _mostAtOnce);
+
+    public async Task<RunResult> ExecuteAsync(CompiledProgram program, ExecutionRequest request, IProgress<OutputChunk>? output, CancellationToken cancellationToken)
+    {
+        var now = Interlocked.Increment(ref _running);
+        int seen;
+        while (now > (seen = Volatile.Read(ref _mostAtOnce)) && Interlocked.CompareExchange(ref _mostAtOnce, now, seen) != seen)
+        {
+        }
+
+        try
+        {
+            return await inner.ExecuteAsync(program, request, output, cancellationToken);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _running);
+        }
+    }
 }
 
 /// <summary>Every example submission of the built-in library gets its expected verdict in the real sandbox.</summary>
@@ -107,7 +128,7 @@ public sealed class BuiltInSubmissionsTests(SandboxFixture sandbox, ITestOutputH
     }
 
     [Fact]
-    public async Task Check_FizzBuzz_OnAllSlotsIsNotSlowerThanOnOneSlot()
+    public async Task Check_FizzBuzz_RunsItsTestsOnEverySlotAtOnce()
     {
         using var timeout = new CancellationTokenSource(s_checkTimeout);
         string source = await File.ReadAllTextAsync(ExampleSubmissions.PathOf("fizzbuzz", "accepted", "fizzbuzz.py"), timeout.Token);
@@ -118,19 +139,19 @@ public sealed class BuiltInSubmissionsTests(SandboxFixture sandbox, ITestOutputH
         Assert.Equal(TestVerdict.Accepted, (await warm.CheckAsync(new CheckRequest("python", source, "fizzbuzz"), null, timeout.Token)).Verdict);
         foreach (int slots in new[] { 1, sandbox.Runner.Slots })
         {
-            var judge = new Judge(new SlotLimitedRunner(sandbox.Runner, slots), sandbox.Languages, library, null, null, sandbox.Options);
+            var runner = new SlotLimitedRunner(sandbox.Runner, slots);
+            var judge = new Judge(runner, sandbox.Languages, library, null, null, sandbox.Options);
             var clock = Stopwatch.StartNew();
             var result = await judge.CheckAsync(new CheckRequest("python", source, "fizzbuzz"), null, timeout.Token);
             timings[slots] = clock.Elapsed;
             Assert.Equal(TestVerdict.Accepted, result.Verdict);
             Assert.Equal(20, result.Total);
+            // The judge keeps every slot it has busy, and never more: what makes a check faster on more slots.
+            // (The wall times below are the figure; on a shared 2-core machine they are not an assertion.)
+            Assert.Equal(slots, runner.MostAtOnce);
         }
 
         output.WriteLine($"fizzbuzz, 20 tests: 1 slot {timings[1].TotalMilliseconds:F0} ms, {sandbox.Runner.Slots} slots {timings[sandbox.Runner.Slots].TotalMilliseconds:F0} ms");
-        if (sandbox.Runner.Slots > 1)
-        {
-            Assert.True(timings[sandbox.Runner.Slots] < timings[1] * 1.25, "running on all slots should not be slower than on one");
-        }
     }
 }
 
