@@ -89,11 +89,12 @@ public sealed class CodeRunner : ICodeRunner, IAsyncDisposable
         var limits = Clamp(request.Limits);
         return await OnContainerAsync("Run", async container =>
         {
-            PutSource(container, language, request.Source);
+            IReadOnlyList<SandboxFile> source = [SourceFile(language, request.Source)];
             string? compileOutput = null;
             if (language.Compile.Count > 0)
             {
-                var (failure, text) = await CompileStepAsync(container, language, output, cancellationToken);
+                var (failure, text) = await CompileStepAsync(container, language, source, output, cancellationToken);
+                source = [];
                 compileOutput = text;
                 if (failure is not null)
                 {
@@ -104,7 +105,7 @@ public sealed class CodeRunner : ICodeRunner, IAsyncDisposable
             var stdin = Encoding.UTF8.GetBytes(request.Stdin ?? "");
             var outcome = await SandboxProcess.RunAsync(
                 container,
-                new ProcessSpec(Expand(language.Run, language, limits), stdin, limits, OutputStreamKind.Stdout, OutputStreamKind.Stderr, MergeStderr: false, AfterExit.Reset),
+                new ProcessSpec(Expand(language.Run, language, limits), stdin, limits, OutputStreamKind.Stdout, OutputStreamKind.Stderr, MergeStderr: false, AfterExit.Reset, source),
                 _options.RunUid,
                 output,
                 cancellationToken);
@@ -157,8 +158,7 @@ public sealed class CodeRunner : ICodeRunner, IAsyncDisposable
         var container = await pool.AcquireAsync(cancellationToken);
         try
         {
-            PutSource(container, lang, source);
-            var (failure, text) = await CompileStepAsync(container, lang, null, cancellationToken);
+            var (failure, text) = await CompileStepAsync(container, lang, [SourceFile(lang, source)], null, cancellationToken);
             if (failure is not null)
             {
                 return new CompileOutcome(null, failure, text);
@@ -194,11 +194,6 @@ public sealed class CodeRunner : ICodeRunner, IAsyncDisposable
         var limits = Clamp(request.Limits);
         return await OnContainerAsync("Execution", async container =>
         {
-            foreach (var file in program.Files.Concat(request.ExtraFiles))
-            {
-                container.Agent.Put(file.Name, file.Content.Span, file.Executable ? 0b111_101_101 : 0b110_100_100, (uint)_options.RunUid, (uint)_options.RunUid, TimeSpan.FromSeconds(30));
-            }
-
             foreach (var dir in request.ExtraDirectories)
             {
                 container.Agent.Mkdir(dir, 0b111_101_101, (uint)_options.RunUid, (uint)_options.RunUid, TimeSpan.FromSeconds(5));
@@ -207,7 +202,7 @@ public sealed class CodeRunner : ICodeRunner, IAsyncDisposable
             var argv = Expand(language.Run, language, limits).Concat(request.Arguments).ToList();
             var outcome = await SandboxProcess.RunAsync(
                 container,
-                new ProcessSpec(argv, request.Stdin ?? ReadOnlyMemory<byte>.Empty, limits, OutputStreamKind.Stdout, OutputStreamKind.Stderr, MergeStderr: false, AfterExit.Reset),
+                new ProcessSpec(argv, request.Stdin ?? ReadOnlyMemory<byte>.Empty, limits, OutputStreamKind.Stdout, OutputStreamKind.Stderr, MergeStderr: false, AfterExit.Reset, [.. program.Files, .. request.ExtraFiles]),
                 _options.RunUid,
                 output,
                 cancellationToken);
@@ -216,12 +211,12 @@ public sealed class CodeRunner : ICodeRunner, IAsyncDisposable
         }, cancellationToken);
     }
 
-    private async Task<(RunResult? Failure, string Output)> CompileStepAsync(Container container, LanguageDefinition language, IProgress<OutputChunk>? output, CancellationToken cancellationToken)
+    private async Task<(RunResult? Failure, string Output)> CompileStepAsync(Container container, LanguageDefinition language, IReadOnlyList<SandboxFile> files, IProgress<OutputChunk>? output, CancellationToken cancellationToken)
     {
         var limits = _options.CompileLimits;
         var outcome = await SandboxProcess.RunAsync(
             container,
-            new ProcessSpec(Expand(language.Compile, language, limits), ReadOnlyMemory<byte>.Empty, limits, OutputStreamKind.Compile, OutputStreamKind.Compile, MergeStderr: true, AfterExit.KillLeftovers),
+            new ProcessSpec(Expand(language.Compile, language, limits), ReadOnlyMemory<byte>.Empty, limits, OutputStreamKind.Compile, OutputStreamKind.Compile, MergeStderr: true, AfterExit.KillLeftovers, files),
             _options.RunUid,
             output,
             cancellationToken);
@@ -300,8 +295,7 @@ public sealed class CodeRunner : ICodeRunner, IAsyncDisposable
 
     private static RunResult Internal(string message) => new() { Verdict = RunVerdict.InternalError, InternalMessage = message, Stderr = "" };
 
-    private void PutSource(Container container, LanguageDefinition language, string source) =>
-        container.Agent.Put(language.SourceFile, Encoding.UTF8.GetBytes(source), 0b110_100_100, (uint)_options.RunUid, (uint)_options.RunUid, TimeSpan.FromSeconds(30));
+    private static SandboxFile SourceFile(LanguageDefinition language, string source) => new(language.SourceFile, Encoding.UTF8.GetBytes(source));
 
     private LanguageDefinition Resolve(string language)
     {

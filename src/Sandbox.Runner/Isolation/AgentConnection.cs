@@ -178,6 +178,35 @@ internal sealed class AgentConnection : IDisposable
         PutOrMkdir(AgentOp.Put, name, mode, uid, gid, memfd, timeout);
     }
 
+    /// <summary>
+    /// Sends a file to create in the work directory without waiting for the answer, so that the agent writes it while
+    /// the host prepares the run; <see cref="ReceivePutStatus"/> reads the answers in order.
+    /// </summary>
+    public void SendPut(string name, ReadOnlySpan<byte> content, int mode, uint uid, uint gid)
+    {
+        using var memfd = Native.SealedMemfd("sandbox-put", content);
+        var packet = BuildPutPacket(AgentOp.Put, name, mode, uid, gid);
+        lock (_gate)
+        {
+            _timeoutMs = 10_000;
+            Send(packet, [memfd]);
+        }
+    }
+
+    /// <summary>Reads the answer to the oldest unanswered <see cref="SendPut"/>; throws if the file was not created.</summary>
+    public void ReceivePutStatus()
+    {
+        lock (_gate)
+        {
+            _timeoutMs = 10_000;
+            var (ok, errno, _) = ReceiveStatus(AgentOp.Put);
+            if (!ok)
+            {
+                throw new AgentException($"agent could not create a file in the work directory (errno {errno})");
+            }
+        }
+    }
+
     /// <summary>Creates a directory in the work directory.</summary>
     public void Mkdir(string name, int mode, uint uid, uint gid, TimeSpan timeout) =>
         PutOrMkdir(AgentOp.Mkdir, name, mode, uid, gid, null, timeout);
@@ -307,6 +336,25 @@ internal sealed class AgentConnection : IDisposable
             Cleaned: BinaryPrimitives.ReadInt32LittleEndian(reply[20..]) == 1);
     }
 
+    private static byte[] BuildPutPacket(AgentOp op, string name, int mode, uint uid, uint gid)
+    {
+        var nameBytes = Encoding.UTF8.GetBytes(name);
+        if (nameBytes.Length is 0 or > MaxNameBytes || name is "." or ".." || name.Contains('/', StringComparison.Ordinal) || name.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"'{name}' is not a plain file name");
+        }
+
+        var packet = new byte[HeaderSize + 16 + nameBytes.Length];
+        WriteHeader(packet, op, 16 + nameBytes.Length);
+        var body = packet.AsSpan(HeaderSize);
+        BinaryPrimitives.WriteUInt32LittleEndian(body, (uint)mode);
+        BinaryPrimitives.WriteUInt32LittleEndian(body[4..], uid);
+        BinaryPrimitives.WriteUInt32LittleEndian(body[8..], gid);
+        BinaryPrimitives.WriteUInt32LittleEndian(body[12..], (uint)nameBytes.Length);
+        nameBytes.CopyTo(body[16..]);
+        return packet;
+    }
+
     private static byte[] BuildRunPacket(AgentRunSpec spec, int cgroupFds)
     {
         using var payload = new MemoryStream();
@@ -349,20 +397,7 @@ internal sealed class AgentConnection : IDisposable
 
     private void PutOrMkdir(AgentOp op, string name, int mode, uint uid, uint gid, SafeFileHandle? content, TimeSpan timeout)
     {
-        var nameBytes = Encoding.UTF8.GetBytes(name);
-        if (nameBytes.Length is 0 or > MaxNameBytes || name is "." or ".." || name.Contains('/', StringComparison.Ordinal) || name.Contains('\0', StringComparison.Ordinal))
-        {
-            throw new ArgumentException($"'{name}' is not a plain file name");
-        }
-
-        var packet = new byte[HeaderSize + 16 + nameBytes.Length];
-        WriteHeader(packet, op, 16 + nameBytes.Length);
-        var body = packet.AsSpan(HeaderSize);
-        BinaryPrimitives.WriteUInt32LittleEndian(body, (uint)mode);
-        BinaryPrimitives.WriteUInt32LittleEndian(body[4..], uid);
-        BinaryPrimitives.WriteUInt32LittleEndian(body[8..], gid);
-        BinaryPrimitives.WriteUInt32LittleEndian(body[12..], (uint)nameBytes.Length);
-        nameBytes.CopyTo(body[16..]);
+        var packet = BuildPutPacket(op, name, mode, uid, gid);
         lock (_gate)
         {
             SetTimeout(timeout);

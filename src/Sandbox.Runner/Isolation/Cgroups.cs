@@ -545,14 +545,17 @@ internal sealed class CgroupFile(string path, bool writable) : IDisposable
     /// <summary>The value of <paramref name="key"/> in a "key value" per line file, 0 when absent.</summary>
     public long ReadKey(string key)
     {
-        var buffer = new byte[4096];
+        Span<byte> buffer = stackalloc byte[2048];
         var n = RandomAccess.Read(Handle, buffer, 0);
-        foreach (var line in System.Text.Encoding.ASCII.GetString(buffer, 0, n).Split('\n'))
+        Span<char> text = stackalloc char[n];
+        System.Text.Encoding.ASCII.GetChars(buffer[..n], text);
+        foreach (var range in ((ReadOnlySpan<char>)text).Split('\n'))
         {
-            var space = line.IndexOf(' ', StringComparison.Ordinal);
-            if (space > 0 && line.AsSpan(0, space).SequenceEqual(key))
+            var line = text[range];
+            var space = line.IndexOf(' ');
+            if (space > 0 && line[..space].SequenceEqual(key))
             {
-                return long.Parse(line.AsSpan(space + 1).Trim(), NumberStyles.None, CultureInfo.InvariantCulture);
+                return long.Parse(line[(space + 1)..].Trim(), NumberStyles.None, CultureInfo.InvariantCulture);
             }
         }
 

@@ -32,7 +32,8 @@ internal sealed record ProcessSpec(
     OutputStreamKind StdoutKind,
     OutputStreamKind StderrKind,
     bool MergeStderr,
-    AfterExit After);
+    AfterExit After,
+    IReadOnlyList<SandboxFile>? Files = null);
 
 /// <summary>How a process ended, with everything it wrote (up to the output limit) and what it used.</summary>
 internal sealed record ProcessOutcome(
@@ -60,6 +61,14 @@ internal static class SandboxProcess
 
     private static ProcessOutcome Run(Container container, ProcessSpec spec, int runUid, IProgress<OutputChunk>? output, CancellationToken cancellationToken)
     {
+        // Files first, unanswered: the agent writes them while the host prepares the run; the answers come before the reply.
+        var pendingPuts = 0;
+        foreach (var file in spec.Files ?? [])
+        {
+            container.Agent.SendPut(file.Name, file.Content.Span, file.Executable ? 0b111_101_101 : 0b110_100_100, (uint)runUid, (uint)runUid);
+            pendingPuts++;
+        }
+
         var limits = spec.Limits;
         container.Cgroup.Apply(limits);
         var start = container.Cgroup.Begin();
@@ -128,7 +137,12 @@ internal static class SandboxProcess
                         throw new AgentException("the agent did not report the end of the run in time");
                     }
 
-                    if (ready == Readiness.Agent)
+                    if (ready == Readiness.Agent && pendingPuts > 0)
+                    {
+                        container.Agent.ReceivePutStatus();
+                        pendingPuts--;
+                    }
+                    else if (ready == Readiness.Agent)
                     {
                         reply = container.Agent.ReceiveRunReply();
                     }
@@ -305,10 +319,16 @@ internal static class SandboxProcess
     {
         private readonly Dictionary<OutputStreamKind, StringBuilder> _text = [];
         private readonly Dictionary<OutputStreamKind, Decoder> _decoders = [];
-        private readonly char[] _chars = new char[65536 + 4];
+        // Per worker thread, reused run after run: 64 KiB buffers would otherwise be large-object-heap allocations per run.
+        [ThreadStatic]
+        private static byte[]? t_buffer;
+        [ThreadStatic]
+        private static char[]? t_chars;
+
+        private readonly char[] _chars = t_chars ??= new char[65536 + 4];
         private long _total;
 
-        public byte[] Buffer { get; } = new byte[65536];
+        public byte[] Buffer { get; } = t_buffer ??= new byte[65536];
 
         public bool Truncated { get; private set; }
 
