@@ -129,15 +129,7 @@ internal static class ServeCommand
         }
         finally
         {
-            switch (runner)
-            {
-                case IAsyncDisposable asyncDisposable:
-                    await asyncDisposable.DisposeAsync();
-                    break;
-                case IDisposable disposable:
-                    disposable.Dispose();
-                    break;
-            }
+            await runner.DisposeIfDisposableAsync();
         }
     }
 }

@@ -171,15 +171,9 @@ internal sealed class AgentConnection : IDisposable
     /// <summary>Kills every process but the agent and wipes the writable space.</summary>
     public long Reset(TimeSpan timeout) => Status(AgentOp.Reset, timeout);
 
-    /// <summary>Creates a file in the work directory (O_EXCL|O_NOFOLLOW inside the container) from a sealed memfd.</summary>
-    public void Put(string name, ReadOnlySpan<byte> content, int mode, uint uid, uint gid, TimeSpan timeout)
-    {
-        using var memfd = Native.SealedMemfd("sandbox-put", content);
-        PutOrMkdir(AgentOp.Put, name, mode, uid, gid, memfd, timeout);
-    }
-
     /// <summary>
-    /// Sends a file to create in the work directory without waiting for the answer, so that the agent writes it while
+    /// Sends a file to create in the work directory (O_EXCL|O_NOFOLLOW inside the container, from a sealed memfd)
+    /// without waiting for the answer, so that the agent writes it while
     /// the host prepares the run; <see cref="ReceivePutStatus"/> reads the answers in order.
     /// </summary>
     public void SendPut(string name, ReadOnlySpan<byte> content, int mode, uint uid, uint gid)

@@ -135,8 +135,50 @@ internal abstract class RunCgroup : IDisposable
     /// <summary>The container's own cgroup (parent of the run cgroup); LXC removes it when the container stops.</summary>
     public abstract string ContainerDirectory { get; }
 
-    /// <summary>Sets memory (no swap beyond it) and process limits.</summary>
-    public abstract void Apply(ResourceLimits limits);
+    private readonly List<CgroupFile> _files = [];
+    private long _appliedMemory = -1;
+    private long _appliedProcesses = -1;
+
+    /// <summary>Sets memory (no swap beyond it) and process limits; only what changed since the last call is written.</summary>
+    public void Apply(ResourceLimits limits)
+    {
+        if (_appliedMemory != limits.MemoryBytes)
+        {
+            _appliedMemory = -1;
+            SetMemoryLimit(limits.MemoryBytes);
+            _appliedMemory = limits.MemoryBytes;
+        }
+
+        if (_appliedProcesses != limits.Processes)
+        {
+            _appliedProcesses = -1;
+            SetProcessLimit(limits.Processes);
+            _appliedProcesses = limits.Processes;
+        }
+    }
+
+    protected abstract void SetMemoryLimit(long bytes);
+
+    protected abstract void SetProcessLimit(long processes);
+
+    /// <summary>An interface file of this run cgroup, closed with it.</summary>
+    protected CgroupFile OpenFile(string path, bool writable)
+    {
+        var opened = new CgroupFile(path, writable);
+        _files.Add(opened);
+        return opened;
+    }
+
+    /// <summary>Closes what <see cref="OpenFile"/> opened.</summary>
+    protected void CloseFiles()
+    {
+        foreach (var f in _files)
+        {
+            f.Dispose();
+        }
+
+        _files.Clear();
+    }
 
     /// <summary>Resets peak and usage counters before a run.</summary>
     public abstract CgroupUsage Begin();
@@ -205,7 +247,6 @@ internal sealed class RunCgroupV1 : RunCgroup
 {
     private readonly Dictionary<string, string> _dirs;
     private readonly List<SafeFileHandle> _procs = [];
-    private readonly List<CgroupFile> _files = [];
     private readonly CgroupFile _limit;
     private readonly CgroupFile _memswLimit;
     private readonly CgroupFile _pidsMax;
@@ -213,7 +254,6 @@ internal sealed class RunCgroupV1 : RunCgroup
     private readonly CgroupFile _memswMaxUsage;
     private readonly CgroupFile _cpuUsage;
     private readonly CgroupFile _oomControl;
-    private (long Memory, long Processes) _applied = (-1, -1);
 
     public RunCgroupV1(Dictionary<string, string> dirs)
     {
@@ -248,41 +288,24 @@ internal sealed class RunCgroupV1 : RunCgroup
 
     public override string ContainerDirectory => Path.GetDirectoryName(_dirs["memory"])!;
 
-    private CgroupFile Open(string controller, string file)
-    {
-        var opened = new CgroupFile(Path.Combine(_dirs[controller], file), writable: true);
-        _files.Add(opened);
-        return opened;
-    }
+    private CgroupFile Open(string controller, string file) => OpenFile(Path.Combine(_dirs[controller], file), writable: true);
 
-    public override void Apply(ResourceLimits limits)
+    protected override void SetMemoryLimit(long bytes)
     {
-        // Only what changed: most runs of a slot share their limits.
-        if (_applied.Memory != limits.MemoryBytes)
+        // memsw must stay >= limit: the order that works depends on raising or lowering.
+        try
         {
-            // memsw must stay >= limit: the order that works depends on raising or lowering.
-            _applied.Memory = -1;
-            try
-            {
-                _limit.Write(limits.MemoryBytes);
-                _memswLimit.Write(limits.MemoryBytes);
-            }
-            catch (IOException)
-            {
-                _memswLimit.Write(limits.MemoryBytes);
-                _limit.Write(limits.MemoryBytes);
-            }
-
-            _applied.Memory = limits.MemoryBytes;
+            _limit.Write(bytes);
+            _memswLimit.Write(bytes);
         }
-
-        if (_applied.Processes != limits.Processes)
+        catch (IOException)
         {
-            _applied.Processes = -1;
-            _pidsMax.Write(limits.Processes);
-            _applied.Processes = limits.Processes;
+            _memswLimit.Write(bytes);
+            _limit.Write(bytes);
         }
     }
+
+    protected override void SetProcessLimit(long processes) => _pidsMax.Write(processes);
 
     public override CgroupUsage Begin()
     {
@@ -327,13 +350,8 @@ internal sealed class RunCgroupV1 : RunCgroup
             h.Dispose();
         }
 
-        foreach (var f in _files)
-        {
-            f.Dispose();
-        }
-
         _procs.Clear();
-        _files.Clear();
+        CloseFiles();
     }
 }
 
@@ -383,14 +401,12 @@ internal sealed class RunCgroupV2 : RunCgroup
 {
     private readonly string _dir;
     private readonly SafeFileHandle _procs;
-    private readonly List<CgroupFile> _files = [];
     private readonly CgroupFile _memoryMax;
     private readonly CgroupFile _swapMax;
     private readonly CgroupFile _pidsMax;
     private readonly CgroupFile _cpuStat;
     private readonly CgroupFile _memoryEvents;
     private SafeFileHandle? _peak;
-    private (long Memory, long Processes) _applied = (-1, -1);
 
     public RunCgroupV2(string dir)
     {
@@ -415,31 +431,15 @@ internal sealed class RunCgroupV2 : RunCgroup
 
     public override string ContainerDirectory => Path.GetDirectoryName(_dir)!;
 
-    private CgroupFile Open(string file, bool writable)
+    private CgroupFile Open(string file, bool writable) => OpenFile(Path.Combine(_dir, file), writable);
+
+    protected override void SetMemoryLimit(long bytes)
     {
-        var opened = new CgroupFile(Path.Combine(_dir, file), writable);
-        _files.Add(opened);
-        return opened;
+        _memoryMax.Write(bytes);
+        _swapMax.Write(0);
     }
 
-    public override void Apply(ResourceLimits limits)
-    {
-        // Only what changed: most runs of a slot share their limits.
-        if (_applied.Memory != limits.MemoryBytes)
-        {
-            _applied.Memory = -1;
-            _memoryMax.Write(limits.MemoryBytes);
-            _swapMax.Write(0);
-            _applied.Memory = limits.MemoryBytes;
-        }
-
-        if (_applied.Processes != limits.Processes)
-        {
-            _applied.Processes = -1;
-            _pidsMax.Write(limits.Processes);
-            _applied.Processes = limits.Processes;
-        }
-    }
+    protected override void SetProcessLimit(long processes) => _pidsMax.Write(processes);
 
     public override CgroupUsage Begin()
     {
@@ -501,12 +501,7 @@ internal sealed class RunCgroupV2 : RunCgroup
     {
         _peak?.Dispose();
         _procs.Dispose();
-        foreach (var f in _files)
-        {
-            f.Dispose();
-        }
-
-        _files.Clear();
+        CloseFiles();
     }
 }
 

@@ -198,19 +198,21 @@ internal static class SandboxProcess
     private static unsafe Readiness Poll(int agentFd, List<OutputPipe> pipes, OutputCapture capture, TimeSpan timeout)
     {
         var fds = stackalloc Native.PollFd[3];
+        // Which pipe each polled descriptor is (-1: the agent); no allocation in the run loop.
+        var which = stackalloc int[3];
         var count = 0;
         if (agentFd >= 0)
         {
+            which[count] = -1;
             fds[count++] = new Native.PollFd { Fd = agentFd, Events = Native.POLLIN };
         }
 
-        var open = new OutputPipe?[3];
-        foreach (var pipe in pipes)
+        for (var p = 0; p < pipes.Count; p++)
         {
-            if (pipe.Open)
+            if (pipes[p].Open)
             {
-                open[count] = pipe;
-                fds[count++] = new Native.PollFd { Fd = (int)pipe.Handle.DangerousGetHandle(), Events = Native.POLLIN };
+                which[count] = p;
+                fds[count++] = new Native.PollFd { Fd = (int)pipes[p].Handle.DangerousGetHandle(), Events = Native.POLLIN };
             }
         }
 
@@ -240,9 +242,9 @@ internal static class SandboxProcess
                 continue;
             }
 
-            if (open[i] is { } pipe)
+            if (which[i] >= 0)
             {
-                pipe.ReadAvailable(capture);
+                pipes[which[i]].ReadAvailable(capture);
             }
             else
             {

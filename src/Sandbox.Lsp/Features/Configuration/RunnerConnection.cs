@@ -172,15 +172,7 @@ internal sealed class RunnerConnection(SandboxRpcFactory factory, RunnerEndpoint
     {
         try
         {
-            switch (runner)
-            {
-                case IAsyncDisposable asyncDisposable:
-                    await asyncDisposable.DisposeAsync();
-                    break;
-                case IDisposable disposable:
-                    disposable.Dispose();
-                    break;
-            }
+            await runner.DisposeIfDisposableAsync();
         }
         catch (Exception ex) when (IsConnectionFailure(ex))
         {
