@@ -118,7 +118,11 @@ public sealed class CodeRunner : ICodeRunner, IAsyncDisposable
     /// Runs <paramref name="body"/> on a container of the pool and gives the container back (reset, unless the body
     /// says its last process already reset it). An agent failure replaces the container and becomes an internal error.
     /// </summary>
-    private async Task<RunResult> OnContainerAsync(string what, Func<Container, Task<(RunResult Result, bool Reset)>> body, CancellationToken cancellationToken)
+    private Task<RunResult> OnContainerAsync(string what, Func<Container, Task<(RunResult Result, bool Reset)>> body, CancellationToken cancellationToken) =>
+        OnContainerAsync(what, body, Internal, cancellationToken);
+
+    /// <summary>As above, with <paramref name="onAgentFailure"/> turning the agent's failure into the caller's result.</summary>
+    private async Task<T> OnContainerAsync<T>(string what, Func<Container, Task<(T Result, bool Reset)>> body, Func<string, T> onAgentFailure, CancellationToken cancellationToken)
     {
         var pool = await PoolAsync(cancellationToken);
         var container = await pool.AcquireAsync(cancellationToken);
@@ -133,7 +137,7 @@ public sealed class CodeRunner : ICodeRunner, IAsyncDisposable
             _logger.LogError("{What} failed in {Container}: {Error}", what, container.Name, e.Message);
             pool.Replace(container);
             container = null!;
-            return Internal(e.Message);
+            return onAgentFailure(e.Message);
         }
         finally
         {
@@ -148,20 +152,18 @@ public sealed class CodeRunner : ICodeRunner, IAsyncDisposable
     public async Task<CompileOutcome> CompileAsync(string language, string source, CancellationToken cancellationToken)
     {
         var lang = Resolve(language);
-        var sourceFile = new SandboxFile(lang.SourceFile, Encoding.UTF8.GetBytes(source));
+        var sourceFile = SourceFile(lang, source);
         if (lang.Compile.Count == 0)
         {
             return new CompileOutcome(new CompiledProgram(lang.Id, [sourceFile]), null, "");
         }
 
-        var pool = await PoolAsync(cancellationToken);
-        var container = await pool.AcquireAsync(cancellationToken);
-        try
+        return await OnContainerAsync("Compile", async container =>
         {
-            var (failure, text) = await CompileStepAsync(container, lang, [SourceFile(lang, source)], null, cancellationToken);
+            var (failure, text) = await CompileStepAsync(container, lang, [sourceFile], null, cancellationToken);
             if (failure is not null)
             {
-                return new CompileOutcome(null, failure, text);
+                return (new CompileOutcome(null, failure, text), false);
             }
 
             var files = await Task.Run(() => container.Agent.List(_options.MaxLimits.DiskBytes, TimeSpan.FromSeconds(30)), cancellationToken);
@@ -169,22 +171,8 @@ public sealed class CodeRunner : ICodeRunner, IAsyncDisposable
                 .Where(f => lang.Artifacts.Count == 0 || lang.Artifacts.Any(glob => GlobMatches(glob, f.Name)))
                 .Select(f => new SandboxFile(f.Name, f.Content, (f.Mode & 0b001_001_001) != 0))
                 .ToList();
-            return new CompileOutcome(new CompiledProgram(lang.Id, kept), null, text);
-        }
-        catch (AgentException e)
-        {
-            _logger.LogError("Compile failed in {Container}: {Error}", container.Name, e.Message);
-            pool.Replace(container);
-            container = null!;
-            return new CompileOutcome(null, Internal(e.Message), "");
-        }
-        finally
-        {
-            if (container is not null)
-            {
-                pool.Release(container);
-            }
-        }
+            return (new CompileOutcome(new CompiledProgram(lang.Id, kept), null, text), false);
+        }, message => new CompileOutcome(null, Internal(message), ""), cancellationToken);
     }
 
     /// <inheritdoc/>
