@@ -8,11 +8,32 @@ using Sandbox.Runner.Execution;
 // every slot busy against the same number of bare processes at once.
 //   dotnet run -c Release --project bench/Sandbox.Bench -- [runs=300] [throughput-seconds=5]
 //   dotnet run -c Release --project bench/Sandbox.Bench -- host [runs=200] [clients=8]   (runner host: WebSocket vs in-process)
+//   dotnet run -c Release --project bench/Sandbox.Bench -- loop [seconds=10] [program=true|python-print] [bare]   (one side only, all slots busy: for a profiler)
 if (args.Length > 0 && args[0] == "host")
 {
     await HostLoad.RunAsync(
         args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 200,
         args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 8);
+    return;
+}
+
+if (args.Length > 0 && args[0] == "loop")
+{
+    var loopSeconds = args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10;
+    var program = args.Length > 2 ? args[2] : "true";
+    await using var loopRunner = new CodeRunner(new SandboxOptions(), new BenchCatalog());
+    await loopRunner.StartAsync(null, CancellationToken.None);
+    for (var i = 0; i < 50; i++)
+    {
+        await Sandboxed(loopRunner, program);
+    }
+
+    Console.WriteLine($"looping {program} on {loopRunner.Slots} slots for {loopSeconds:0} s (pid {Environment.ProcessId})");
+    string[] loopArgv = program == "true" ? ["/bin/true"] : ["/usr/bin/python3", "-c", "print(1)"];
+    var rate = args.Length > 3 && args[3] == "bare"
+        ? await Throughput(loopRunner.Slots, loopSeconds, () => { Bare.Run(loopArgv); return Task.CompletedTask; })
+        : await Throughput(loopRunner.Slots, loopSeconds, () => Sandboxed(loopRunner, program));
+    Console.WriteLine($"{rate:0.0} runs/s");
     return;
 }
 

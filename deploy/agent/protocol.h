@@ -24,7 +24,7 @@ enum sbx_op {
     SBX_OP_PING = 1,  /* no payload; reply sbx_status */
     SBX_OP_RUN = 2,   /* sbx_run_req + strings; fds: stdin, stdout, stderr, cgroup join fds (v1 tasks, v2 cgroup.procs)...; reply sbx_run_reply */
     SBX_OP_RESET = 3, /* kill every process but the agent, wipe the writable space; reply sbx_status */
-    SBX_OP_PUT = 4,   /* sbx_put_req + name; fd: content; reply sbx_status */
+    SBX_OP_PUT = 4,   /* sbx_put_req + name, then either no fd and the content inline, or fd: content; reply sbx_status */
     SBX_OP_MKDIR = 5, /* sbx_put_req + name; reply sbx_status */
     SBX_OP_LIST = 6,  /* no payload; replies: one sbx_file_entry + 1 fd per regular file, then an entry with name_len 0 */
     SBX_OP_KILL = 7,  /* kill every process but the agent, keep the files (between compile and run); reply sbx_status */
@@ -100,7 +100,7 @@ struct sbx_put_req {
     uint32_t mode;
     uint32_t uid;
     uint32_t gid;
-    uint32_t name_len; /* then name (no NUL), a plain file name */
+    uint32_t name_len; /* then name (no NUL), a plain file name; PUT without an fd: then the content itself */
 };
 
 struct sbx_file_entry {

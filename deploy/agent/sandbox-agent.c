@@ -10,7 +10,7 @@
  * Why C and not managed code: a run is started with vfork + exec from here, and no managed runtime may
  * run in a forked child; a ~600-line C init also keeps the container's attack surface tiny.
  *
- * Per run: vfork -> join the run cgroup -> drop groups, gid, capability bounding set, uid -> rlimits ->
+ * Per run: vfork -> join the run cgroup -> drop groups, gid, uid (the capability bounding set is empty since start) -> rlimits ->
  * chdir -> stdio -> exec. The agent reaps every process (orphans included) while it waits, so zombies
  * never count against the pids limit. RESET kills every process in the container but the agent
  * (kill(-1) from PID 1), reaps them all, and wipes the writable space with *at() calls that never follow
@@ -137,17 +137,8 @@ static void child_exec(struct child_ctx *c)
         child_fail(c, SBX_STAGE_SETGID);
     }
 
-    /* 3. Empty the capability bounding set and the ambient set (needs CAP_SETPCAP, so before the uid
-     *    change); dropping to a non-zero uid clears the permitted set but not the bounding set. */
-    for (int cap = 0; cap <= last_cap; cap++) {
-        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) {
-            child_fail(c, SBX_STAGE_CAPS);
-        }
-    }
-    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) {
-        child_fail(c, SBX_STAGE_CAPS);
-    }
-
+    /* 3. The uid. The capability bounding set and the ambient set are empty already (the agent emptied its own
+     *    at start, see lock_down); dropping to a non-zero uid clears the permitted and effective sets. */
     if (syscall(SYS_setresuid, r->uid, r->uid, r->uid) != 0) {
         child_fail(c, SBX_STAGE_SETUID);
     }
@@ -172,23 +163,6 @@ static void child_exec(struct child_ctx *c)
     if (setrlimit(RLIMIT_CORE, &rl) != 0) child_fail(c, SBX_STAGE_RLIMIT);
     if (setrlimit(RLIMIT_MSGQUEUE, &rl) != 0) child_fail(c, SBX_STAGE_RLIMIT);
     if (setrlimit(RLIMIT_MEMLOCK, &rl) != 0) child_fail(c, SBX_STAGE_RLIMIT);
-
-    /* Pin the architecture. LXC's profile (deploy/seccomp/sandbox.seccomp) is the allowlist, but LXC also
-     * loads its rules for the compat architectures (i386, x32). This second filter kills the process on any
-     * syscall that is not native x86_64: `int 0x80` and x32 calls never reach the allowlist. */
-    struct sock_filter pin[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u /* __X32_SYSCALL_BIT */, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    };
-    struct sock_fprog prog = { .len = (unsigned short)(sizeof pin / sizeof pin[0]), .filter = pin };
-    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
-        child_fail(c, SBX_STAGE_SECCOMP);
-    }
 
     if (chdir(c->cwd) != 0) {
         child_fail(c, SBX_STAGE_CHDIR);
@@ -357,39 +331,43 @@ static int64_t kill_everything(void)
  * it descends into the first directory that is not empty, and climbs back through ".." once a directory is.
  * Every process of the run is dead by now, so nothing can move a directory under the walk, and the depth count
  * keeps it from climbing above `dfd`. Names are unlinked with *at() calls and directories opened with
- * O_NOFOLLOW: a planted symlink is removed, never followed. */
+ * O_NOFOLLOW: a planted symlink is removed, never followed. Entries are read with getdents64 straight into a
+ * buffer on the stack; a pass that removed everything it saw and reached the end leaves the directory empty
+ * (nothing else can add to it), and the caller's rmdir checks that. */
 static int wipe_dir(int dfd)
 {
     int cur = dfd;
     unsigned long depth = 0;
+    char buf[8192] __attribute__((aligned(8)));
     for (;;) {
-        /* A fresh open per pass, not a dup: a dup shares the file offset, and a second pass would start at the end. */
-        int scan = openat(cur, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        DIR *d = scan >= 0 ? fdopendir(scan) : NULL;
-        if (!d) {
-            if (scan >= 0) close(scan);
+        if (lseek(cur, 0, SEEK_SET) != 0) {
             close(cur);
             return -1;
         }
         char next[NAME_MAX + 1];
         next[0] = '\0';
-        int seen = 0;
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-            seen++;
-            if (unlinkat(cur, e->d_name, 0) == 0) continue;
-            if ((errno == EISDIR || errno == EPERM) && unlinkat(cur, e->d_name, AT_REMOVEDIR) == 0) continue;
-            if (errno != ENOTEMPTY && errno != EEXIST) {
-                closedir(d);
-                close(cur);
-                return -1;
+        ssize_t n = 0;
+        while (next[0] == '\0' && (n = getdents64(cur, buf, sizeof buf)) > 0) {
+            for (ssize_t off = 0; off < n;) {
+                struct dirent64 *e = (struct dirent64 *)(buf + off);
+                off += e->d_reclen;
+                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+                int flags = e->d_type == DT_DIR ? AT_REMOVEDIR : 0;
+                if (unlinkat(cur, e->d_name, flags) == 0) continue;
+                if (flags == 0 && (errno == EISDIR || errno == EPERM) && unlinkat(cur, e->d_name, AT_REMOVEDIR) == 0) continue;
+                if (errno != ENOTEMPTY && errno != EEXIST) {
+                    close(cur);
+                    return -1;
+                }
+                strncpy(next, e->d_name, NAME_MAX);
+                next[NAME_MAX] = '\0';
+                break;
             }
-            strncpy(next, e->d_name, NAME_MAX);
-            next[NAME_MAX] = '\0';
-            break;
         }
-        closedir(d);
+        if (n < 0) {
+            close(cur);
+            return -1;
+        }
         if (next[0] != '\0') {
             int sub = openat(cur, next, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             close(cur);
@@ -400,14 +378,11 @@ static int wipe_dir(int dfd)
             depth++;
             continue;
         }
-        if (seen > 0) {
-            /* Entries were removed while reading: look again until a pass finds the directory empty. */
-            continue;
-        }
         if (depth == 0) {
             close(cur);
             return 0;
         }
+        /* Emptied: back to the parent, whose next pass removes this directory. */
         int parent = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         close(cur);
         if (parent < 0) return -1;
@@ -416,41 +391,56 @@ static int wipe_dir(int dfd)
     }
 }
 
+/* /box, open for the agent's lifetime: a tmpfs mounted by LXC, owned by container root with mode 0755, so no run
+ * can add, remove or rename anything directly in it (runs hold no capability). Only its three folders change. */
+static int box_fd = -1;
+/* /box/work of the current run (recreated by every reset), where puts create files. */
+static int work_fd = -1;
+
+/* Removes /box/NAME and everything in it. */
+static int remove_box_dir(const char *name)
+{
+    for (int attempt = 0; attempt < 3; attempt++) {
+        if (unlinkat(box_fd, name, AT_REMOVEDIR) == 0 || errno == ENOENT) return 0;
+        if (errno != ENOTEMPTY && errno != EEXIST) return -1;
+        int d = openat(box_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (d < 0) return -1;
+        fchmod(d, 0700);
+        if (wipe_dir(d) != 0) return -1;
+    }
+    errno = ENOTEMPTY;
+    return -1;
+}
+
+/* Resets the writable space: /box/work (the run's, mode 0755), /box/tmp and /box/shm (1777) are removed and made
+ * anew, so not even a folder's own timestamps or extended attributes carry over to the next run. At start the
+ * whole of /box is wiped first (a restarted agent finds whatever was there). */
 static int prepare_box(uid_t uid, gid_t gid)
 {
-    int box = open(BOX, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (box < 0) return -1;
-    int dup = fcntl(box, F_DUPFD_CLOEXEC, 3);
-    if (dup < 0 || wipe_dir(dup) != 0) {
-        close(box);
-        return -1;
+    if (box_fd < 0) {
+        box_fd = open(BOX, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (box_fd < 0) return -1;
+        int all = openat(box_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (all < 0 || wipe_dir(all) != 0) return -1;
+    }
+    if (work_fd >= 0) {
+        close(work_fd);
+        work_fd = -1;
     }
     const struct {
         const char *name;
         mode_t mode;
-        int owned;
-    } dirs[] = { { WORK_DIR, 0755, 1 }, { TMP_DIR, 01777, 0 }, { SHM_DIR, 01777, 0 } };
+    } dirs[] = { { WORK_DIR, 0755 }, { TMP_DIR, 01777 }, { SHM_DIR, 01777 } };
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-        if (mkdirat(box, dirs[i].name, 0700) != 0) {
-            close(box);
-            return -1;
-        }
-        int fd = openat(box, dirs[i].name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0) {
-            close(box);
-            return -1;
-        }
-        int rc = 0;
-        if (dirs[i].owned) rc |= fchown(fd, uid, gid);
-        rc |= fchmod(fd, dirs[i].mode);
-        close(fd);
-        if (rc != 0) {
-            close(box);
-            return -1;
-        }
+        if (remove_box_dir(dirs[i].name) != 0) return -1;
     }
-    close(box);
-    return 0;
+    /* The agent's umask is 0 (see main), so the modes are exact. */
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        if (mkdirat(box_fd, dirs[i].name, dirs[i].mode) != 0) return -1;
+    }
+    work_fd = openat(box_fd, WORK_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (work_fd < 0) return -1;
+    return fchown(work_fd, uid, gid);
 }
 
 static int valid_name(const char *name, size_t len)
@@ -463,13 +453,14 @@ static int valid_name(const char *name, size_t len)
     return 1;
 }
 
+/* A descriptor of /box/work for one operation (the caller closes it). */
 static int open_work(void)
 {
-    int box = open(BOX, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (box < 0) return -1;
-    int w = openat(box, WORK_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    close(box);
-    return w;
+    if (work_fd < 0) {
+        errno = ENOENT;
+        return -1;
+    }
+    return openat(work_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
 static int op_put(int sock, const char *payload, size_t len, int *fds, int nfds, int is_dir)
@@ -478,16 +469,21 @@ static int op_put(int sock, const char *payload, size_t len, int *fds, int nfds,
     if (len < sizeof req) return send_status(sock, is_dir ? SBX_OP_MKDIR : SBX_OP_PUT, 0, EINVAL, 0);
     memcpy(&req, payload, sizeof req);
     const char *name = payload + sizeof req;
-    if (req.name_len != len - sizeof req || !valid_name(name, req.name_len) || (!is_dir && nfds != 1) ||
-        (is_dir && nfds != 0)) {
+    /* A file's content comes inline after its name (small files: no descriptor to make, pass and read) or
+     * through the one descriptor passed; a directory has neither. */
+    size_t rest = len - sizeof req;
+    int inline_content = !is_dir && nfds == 0;
+    if (req.name_len > rest || (!inline_content && req.name_len != rest) || !valid_name(name, req.name_len) ||
+        (!is_dir && nfds > 1) || (is_dir && nfds != 0)) {
         return send_status(sock, is_dir ? SBX_OP_MKDIR : SBX_OP_PUT, 0, EINVAL, 0);
     }
     char cname[SBX_MAX_NAME + 1];
     memcpy(cname, name, req.name_len);
     cname[req.name_len] = '\0';
 
-    int work = open_work();
-    if (work < 0) return send_status(sock, SBX_OP_PUT, 0, errno, 0);
+    /* The current run's folder, open since the last reset. */
+    int work = work_fd;
+    if (work < 0) return send_status(sock, is_dir ? SBX_OP_MKDIR : SBX_OP_PUT, 0, ENOENT, 0);
     int err = 0;
     if (is_dir) {
         if (mkdirat(work, cname, 0700) != 0) {
@@ -497,18 +493,29 @@ static int op_put(int sock, const char *payload, size_t len, int *fds, int nfds,
             if (d < 0 || fchown(d, req.uid, req.gid) != 0 || fchmod(d, req.mode & 07777) != 0) err = errno ? errno : EIO;
             if (d >= 0) close(d);
         }
-        close(work);
         return send_status(sock, SBX_OP_MKDIR, err == 0, err, 0);
     }
 
     /* O_EXCL|O_NOFOLLOW: the work dir was wiped, so nothing can be planted; refuse if it was. */
     int out = openat(work, cname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    close(work);
     if (out < 0) return send_status(sock, SBX_OP_PUT, 0, errno, 0);
     char buf[65536];
     off_t off = 0;
     int64_t total = 0;
-    for (;;) {
+    if (inline_content) {
+        const char *data = name + req.name_len;
+        size_t size = rest - req.name_len;
+        while ((size_t)total < size) {
+            ssize_t k = write(out, data + total, size - (size_t)total);
+            if (k < 0) {
+                if (errno == EINTR) continue;
+                err = errno;
+                break;
+            }
+            total += k;
+        }
+    }
+    while (!inline_content) {
         ssize_t n = pread(fds[0], buf, sizeof buf, off);
         if (n < 0) {
             if (errno == EINTR) continue;
@@ -769,6 +776,39 @@ static int serve_one(int sock)
     return rc;
 }
 
+/* Once, at start, for the agent and so for every run it forks (all of it is inherited and none of it can be
+ * undone without privileges the runs never have): an empty capability bounding set and ambient set (runs exec
+ * with no capability to gain), no_new_privs, and a seccomp filter that pins the architecture. LXC's profile
+ * (deploy/seccomp/sandbox.seccomp) is the allowlist, but LXC also loads its rules for the compat
+ * architectures (i386, x32); this second filter kills the process on any syscall that is not native x86_64, so
+ * `int 0x80` and x32 calls never reach the allowlist. The agent makes only native calls itself. Done per run
+ * before, these cost a BPF compile and ~40 prctl calls every run. Returns 0, or -1 (errno set). */
+static int lock_down(void)
+{
+    for (int cap = 0; cap <= last_cap; cap++) {
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) return -1;
+    }
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) return -1;
+    for (int cap = 0; cap <= last_cap; cap++) {
+        if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) != 0) {
+            errno = EPERM;
+            return -1;
+        }
+    }
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -1;
+    struct sock_filter pin[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u /* __X32_SYSCALL_BIT */, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = { .len = (unsigned short)(sizeof pin / sizeof pin[0]), .filter = pin };
+    return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0 ? 0 : -1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1) socket_path = argv[1];
@@ -788,7 +828,13 @@ int main(int argc, char **argv)
         }
     }
     signal(SIGPIPE, SIG_IGN);
+    /* Modes given to mkdirat and openat are meant exactly. */
+    umask(0);
     last_cap = read_last_cap();
+    if (lock_down() != 0) {
+        logmsg("cannot drop capabilities or pin the architecture: %s", strerror(errno));
+        return 2;
+    }
 
     if (prepare_box(run_uid_default, run_uid_default) != 0) {
         logmsg("cannot prepare %s: %s", BOX, strerror(errno));

@@ -178,8 +178,21 @@ internal sealed class AgentConnection : IDisposable
     /// </summary>
     public void SendPut(string name, ReadOnlySpan<byte> content, int mode, uint uid, uint gid)
     {
+        var packet = BuildPutPacket(AgentOp.Put, name, mode, uid, gid, content);
+        if (packet is not null)
+        {
+            // Small files (most sources) travel inside the request: no memfd to make, pass and read back.
+            lock (_gate)
+            {
+                _timeoutMs = 10_000;
+                Send(packet, []);
+            }
+
+            return;
+        }
+
         using var memfd = Native.SealedMemfd("sandbox-put", content);
-        var packet = BuildPutPacket(AgentOp.Put, name, mode, uid, gid);
+        packet = BuildPutPacket(AgentOp.Put, name, mode, uid, gid)!;
         lock (_gate)
         {
             _timeoutMs = 10_000;
@@ -330,7 +343,8 @@ internal sealed class AgentConnection : IDisposable
             Cleaned: BinaryPrimitives.ReadInt32LittleEndian(reply[20..]) == 1);
     }
 
-    private static byte[] BuildPutPacket(AgentOp op, string name, int mode, uint uid, uint gid)
+    /// <summary>A PUT or MKDIR request, with <paramref name="content"/> inline; null when that would not fit in one packet.</summary>
+    private static byte[]? BuildPutPacket(AgentOp op, string name, int mode, uint uid, uint gid, ReadOnlySpan<byte> content = default)
     {
         var nameBytes = Encoding.UTF8.GetBytes(name);
         if (nameBytes.Length is 0 or > MaxNameBytes || name is "." or ".." || name.Contains('/', StringComparison.Ordinal) || name.Contains('\0', StringComparison.Ordinal))
@@ -338,14 +352,21 @@ internal sealed class AgentConnection : IDisposable
             throw new ArgumentException($"'{name}' is not a plain file name");
         }
 
-        var packet = new byte[HeaderSize + 16 + nameBytes.Length];
-        WriteHeader(packet, op, 16 + nameBytes.Length);
+        var payload = 16 + nameBytes.Length + content.Length;
+        if (HeaderSize + payload > MaxPacket)
+        {
+            return null;
+        }
+
+        var packet = new byte[HeaderSize + payload];
+        WriteHeader(packet, op, payload);
         var body = packet.AsSpan(HeaderSize);
         BinaryPrimitives.WriteUInt32LittleEndian(body, (uint)mode);
         BinaryPrimitives.WriteUInt32LittleEndian(body[4..], uid);
         BinaryPrimitives.WriteUInt32LittleEndian(body[8..], gid);
         BinaryPrimitives.WriteUInt32LittleEndian(body[12..], (uint)nameBytes.Length);
         nameBytes.CopyTo(body[16..]);
+        content.CopyTo(body[(16 + nameBytes.Length)..]);
         return packet;
     }
 
@@ -391,7 +412,7 @@ internal sealed class AgentConnection : IDisposable
 
     private void PutOrMkdir(AgentOp op, string name, int mode, uint uid, uint gid, SafeFileHandle? content, TimeSpan timeout)
     {
-        var packet = BuildPutPacket(op, name, mode, uid, gid);
+        var packet = BuildPutPacket(op, name, mode, uid, gid)!;
         lock (_gate)
         {
             SetTimeout(timeout);

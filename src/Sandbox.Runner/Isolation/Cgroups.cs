@@ -189,7 +189,7 @@ internal abstract class RunCgroup : IDisposable
     /// <summary>Kills every process of the run (the program cannot escape it: its cgroup fs is read-only).</summary>
     public abstract void KillAll();
 
-    /// <summary>True when no process is left in the run cgroup.</summary>
+    /// <summary>True when no process is left in the run cgroup (read through a descriptor opened once).</summary>
     public abstract bool IsEmpty();
 
     /// <summary>Removes the run cgroup directories.</summary>
@@ -254,6 +254,7 @@ internal sealed class RunCgroupV1 : RunCgroup
     private readonly CgroupFile _memswMaxUsage;
     private readonly CgroupFile _cpuUsage;
     private readonly CgroupFile _oomControl;
+    private readonly CgroupFile _pidsCurrent;
 
     public RunCgroupV1(Dictionary<string, string> dirs)
     {
@@ -276,6 +277,7 @@ internal sealed class RunCgroupV1 : RunCgroup
             _memswMaxUsage = Open("memory", "memory.memsw.max_usage_in_bytes");
             _cpuUsage = Open("cpuacct", "cpuacct.usage");
             _oomControl = Open("memory", "memory.oom_control");
+            _pidsCurrent = OpenFile(Path.Combine(_dirs["pids"], "pids.current"), writable: false);
         }
         catch
         {
@@ -341,7 +343,9 @@ internal sealed class RunCgroupV1 : RunCgroup
         }
     }
 
-    public override bool IsEmpty() => File.ReadAllText(Path.Combine(_dirs["pids"], "cgroup.procs")).Trim().Length == 0;
+    // Not cgroup.procs: v1 keeps the pid list it built for an open file and serves it again to later reads of that
+    // file (for about a second), so a descriptor kept open would see stale members. pids.current is a plain counter.
+    public override bool IsEmpty() => _pidsCurrent.ReadLong() == 0;
 
     public override void Dispose()
     {
@@ -406,6 +410,7 @@ internal sealed class RunCgroupV2 : RunCgroup
     private readonly CgroupFile _pidsMax;
     private readonly CgroupFile _cpuStat;
     private readonly CgroupFile _memoryEvents;
+    private readonly CgroupFile _members;
     private SafeFileHandle? _peak;
 
     public RunCgroupV2(string dir)
@@ -419,6 +424,7 @@ internal sealed class RunCgroupV2 : RunCgroup
             _pidsMax = Open("pids.max", writable: true);
             _cpuStat = Open("cpu.stat", writable: false);
             _memoryEvents = Open("memory.events", writable: false);
+            _members = Open("cgroup.procs", writable: false);
         }
         catch
         {
@@ -495,7 +501,8 @@ internal sealed class RunCgroupV2 : RunCgroup
         }
     }
 
-    public override bool IsEmpty() => File.ReadAllText(Path.Combine(_dir, "cgroup.procs")).Trim().Length == 0;
+    // v2 walks the cgroup's tasks afresh on every read from offset 0.
+    public override bool IsEmpty() => _members.IsEmpty();
 
     public override void Dispose()
     {
@@ -512,6 +519,9 @@ internal sealed class RunCgroupV2 : RunCgroup
 internal sealed class CgroupFile(string path, bool writable) : IDisposable
 {
     private SafeFileHandle? _opened;
+    // Kernel interface files report a size of 0 after a write; only a regular file (a fake tree in tests) needs
+    // truncating. Known after the first write, so a run's writes cost no fstat.
+    private bool _interfaceFile;
 
     /// <summary>Opened on first use: a controller's files appear only once it is enabled for the cgroup.</summary>
     private SafeFileHandle Handle => _opened ??= File.OpenHandle(path, FileMode.Open, writable ? FileAccess.ReadWrite : FileAccess.Read);
@@ -523,11 +533,26 @@ internal sealed class CgroupFile(string path, bool writable) : IDisposable
         Span<byte> bytes = stackalloc byte[64];
         var n = System.Text.Encoding.ASCII.GetBytes(value, bytes);
         RandomAccess.Write(Handle, bytes[..n], 0);
-        // Interface files report size 0; a regular file (a fake tree in tests) keeps longer old content otherwise.
-        if (RandomAccess.GetLength(Handle) > n)
+        if (_interfaceFile)
+        {
+            return;
+        }
+
+        // A regular file keeps longer old content otherwise.
+        var length = RandomAccess.GetLength(Handle);
+        if (length > n)
         {
             RandomAccess.SetLength(Handle, n);
         }
+
+        _interfaceFile = length == 0;
+    }
+
+    /// <summary>True when the file reads empty (cgroup.procs of a cgroup with no process).</summary>
+    public bool IsEmpty()
+    {
+        Span<byte> buffer = stackalloc byte[16];
+        return RandomAccess.Read(Handle, buffer, 0) == 0;
     }
 
     public long ReadLong()

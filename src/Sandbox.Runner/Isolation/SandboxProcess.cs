@@ -255,28 +255,19 @@ internal static class SandboxProcess
         return result;
     }
 
-    /// <summary>The host's read end of one output pipe (non-blocking).</summary>
-    private sealed class OutputPipe
+    /// <summary>The host's read end of one output pipe, read only when poll() says it is ready.</summary>
+    private sealed class OutputPipe(SafeFileHandle handle, OutputStreamKind kind)
     {
-        public OutputPipe(SafeFileHandle handle, OutputStreamKind kind)
-        {
-            Handle = handle;
-            Kind = kind;
-            var fd = (int)handle.DangerousGetHandle();
-            var flags = Native.fcntl(fd, Native.F_GETFL, 0);
-            if (flags < 0 || Native.fcntl(fd, Native.F_SETFL, flags | Native.O_NONBLOCK) != 0)
-            {
-                throw new IOException($"fcntl(O_NONBLOCK) on a pipe failed: {Native.LastError()}");
-            }
-        }
+        public SafeFileHandle Handle { get; } = handle;
 
-        public SafeFileHandle Handle { get; }
-
-        public OutputStreamKind Kind { get; }
+        public OutputStreamKind Kind { get; } = kind;
 
         public bool Open { get; private set; } = true;
 
-        /// <summary>Reads until the pipe would block or ends; the end flushes the stream's decoder.</summary>
+        /// <summary>
+        /// One read: poll() reported the pipe readable or closed, so it returns at once (the descriptor stays blocking,
+        /// which saves the fcntl calls and the extra read that would end in EAGAIN). The end flushes the stream's decoder.
+        /// </summary>
         public unsafe void ReadAvailable(OutputCapture capture)
         {
             var buffer = capture.Buffer;
@@ -292,7 +283,7 @@ internal static class SandboxProcess
                 if (n > 0)
                 {
                     capture.Add(Kind, buffer.AsSpan(0, (int)n), end: false);
-                    continue;
+                    return;
                 }
 
                 if (n == 0)
@@ -302,13 +293,7 @@ internal static class SandboxProcess
                     return;
                 }
 
-                var errno = Marshal.GetLastPInvokeError();
-                if (errno == Native.EAGAIN)
-                {
-                    return;
-                }
-
-                if (errno != Native.EINTR)
+                if (Marshal.GetLastPInvokeError() != Native.EINTR)
                 {
                     throw new AgentException($"reading the program's output failed: {Native.LastError()}");
                 }

@@ -11,6 +11,35 @@ public sealed class SandboxFixture : IAsyncLifetime
 {
     private CodeRunner? _runner;
 
+    /// <summary>
+    /// Where the engine's log goes during a test run (containers replaced, runs that failed inside the engine):
+    /// beside the test assembly, to read when a test fails.
+    /// </summary>
+    public static string LogPath { get; } = Path.Combine(AppContext.BaseDirectory, "sandbox-fixture.log");
+
+    private sealed class FileLog : Microsoft.Extensions.Logging.ILogger<CodeRunner>
+    {
+        private readonly Lock _gate = new();
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => logLevel >= Microsoft.Extensions.Logging.LogLevel.Information;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (!IsEnabled(logLevel))
+            {
+                return;
+            }
+
+            lock (_gate)
+            {
+                File.AppendAllText(LogPath, $"{DateTime.UtcNow:HH:mm:ss.fff} {logLevel} [{Thread.CurrentThread.Name}] {formatter(state, exception)}\n");
+            }
+        }
+    }
+
     /// <summary>The real engine.</summary>
     public ICodeRunner Runner => _runner ?? throw new InvalidOperationException("fixture not initialized");
 
@@ -26,7 +55,7 @@ public sealed class SandboxFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Languages = CreateCatalog();
-        _runner = new CodeRunner(Options, Languages);
+        _runner = new CodeRunner(Options, Languages, new FileLog());
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(15));
         await _runner.StartAsync(null, timeout.Token);
     }
