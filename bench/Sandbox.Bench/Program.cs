@@ -6,7 +6,7 @@ using Sandbox.Runner.Execution;
 // Per-run overhead of the sandbox: the same program run directly on the host (posix_spawn + waitpid from this
 // process) and through the sandbox, interleaved in one run so both see the same machine; then throughput with
 // every slot busy against the same number of bare processes at once.
-//   dotnet run -c Release --project bench/Sandbox.Bench -- [runs=300] [throughput-seconds=5]
+//   dotnet run -c Release --project bench/Sandbox.Bench -- [runs=300] [throughput-seconds=5 per side, in 1 s slices]
 //   dotnet run -c Release --project bench/Sandbox.Bench -- host [runs=200] [clients=8]   (runner host: WebSocket vs in-process)
 //   dotnet run -c Release --project bench/Sandbox.Bench -- loop [seconds=10] [program=true|python-print] [bare]   (one side only, all slots busy: for a profiler)
 if (args.Length > 0 && args[0] == "host")
@@ -30,10 +30,11 @@ if (args.Length > 0 && args[0] == "loop")
 
     Console.WriteLine($"looping {program} on {loopRunner.Slots} slots for {loopSeconds:0} s (pid {Environment.ProcessId})");
     string[] loopArgv = program == "true" ? ["/bin/true"] : ["/usr/bin/python3", "-c", "print(1)"];
-    var rate = args.Length > 3 && args[3] == "bare"
+    var bareLoop = args.Length > 3 && args[3] == "bare";
+    var (loopRuns, elapsed, cpu) = bareLoop
         ? await Throughput(loopRunner.Slots, loopSeconds, () => { Bare.Run(loopArgv); return Task.CompletedTask; })
         : await Throughput(loopRunner.Slots, loopSeconds, () => Sandboxed(loopRunner, program));
-    Console.WriteLine($"{rate:0.0} runs/s");
+    Console.WriteLine($"{loopRuns / elapsed:0.0} runs/s; CPU per run (us): {CpuAccounting.PerRun(cpu, loopRuns, !bareLoop)}");
     return;
 }
 
@@ -78,13 +79,39 @@ foreach (var (name, language, argv) in programs)
 }
 
 Console.WriteLine();
-Console.WriteLine($"Throughput with all {runner.Slots} slots busy, {seconds:0} s each ({runner.Slots} bare processes at once as the baseline)");
+// Throughput: bare and sandboxed in alternating one-second slices (the order flips every round), so that both
+// see the same machine; this VM's speed drifts by more than the difference over a few seconds.
+var rounds = Math.Max(1, (int)Math.Round(seconds));
+Console.WriteLine($"Throughput with all {runner.Slots} slots busy, {rounds} x 1 s each, interleaved ({runner.Slots} bare processes at once as the baseline)");
+var splits = new List<string>();
 foreach (var (name, language, argv) in programs)
 {
-    var bareRate = await Throughput(runner.Slots, seconds, () => { Bare.Run(argv); return Task.CompletedTask; });
-    var sandboxRate = await Throughput(runner.Slots, seconds, () => Sandboxed(runner, language));
-    Console.WriteLine($"{name,-24} bare {bareRate,8:0.0} runs/s   sandbox {sandboxRate,8:0.0} runs/s   {100 * sandboxRate / bareRate,5:0.0}% of bare");
+    var bare = new Tally();
+    var sandbox = new Tally();
+    for (var round = 0; round < rounds; round++)
+    {
+        foreach (var sandboxed in round % 2 == 0 ? new[] { false, true } : [true, false])
+        {
+            if (sandboxed)
+            {
+                sandbox.Add(await Throughput(runner.Slots, 1, () => Sandboxed(runner, language)));
+            }
+            else
+            {
+                bare.Add(await Throughput(runner.Slots, 1, () => { Bare.Run(argv); return Task.CompletedTask; }));
+            }
+        }
+    }
+
+    Console.WriteLine($"{name,-24} bare {bare.Rate,8:0.0} runs/s   sandbox {sandbox.Rate,8:0.0} runs/s   {100 * sandbox.Rate / bare.Rate,5:0.0}% of bare");
+    splits.Add($"{name,-24} bare     {CpuAccounting.PerRun(bare.Cpu, bare.Runs, sandboxed: false)}");
+    splits.Add($"{"",-24} sandbox  {CpuAccounting.PerRun(sandbox.Cpu, sandbox.Runs, sandboxed: true)}");
 }
+
+// With every core busy, throughput is CPU per run: this says whose.
+Console.WriteLine();
+Console.WriteLine("CPU time per run during those runs, microseconds (host: this process; agents: the containers' inits; programs: what they ran)");
+splits.ForEach(Console.WriteLine);
 
 static async Task Sandboxed(CodeRunner runner, string language)
 {
@@ -95,8 +122,9 @@ static async Task Sandboxed(CodeRunner runner, string language)
     }
 }
 
-static async Task<double> Throughput(int workers, double seconds, Func<Task> run)
+static async Task<(long Runs, double Seconds, CpuAccounting.Sample Cpu)> Throughput(int workers, double seconds, Func<Task> run)
 {
+    var before = CpuAccounting.Take();
     var deadline = Stopwatch.StartNew();
     var count = 0;
     var tasks = Enumerable.Range(0, workers).Select(_ => Task.Run(async () =>
@@ -108,11 +136,31 @@ static async Task<double> Throughput(int workers, double seconds, Func<Task> run
         }
     }));
     await Task.WhenAll(tasks);
-    return count / deadline.Elapsed.TotalSeconds;
+    var elapsed = deadline.Elapsed.TotalSeconds;
+    return (count, elapsed, CpuAccounting.Take() - before);
 }
 
 static double Percentile(List<double> values, int p)
 {
     var sorted = values.Order().ToArray();
     return sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p / 100.0 * sorted.Length) - 1)];
+}
+
+/// <summary>Runs, seconds and CPU time of one side of the throughput comparison, summed over its slices.</summary>
+internal sealed class Tally
+{
+    public long Runs { get; private set; }
+
+    public double Seconds { get; private set; }
+
+    public CpuAccounting.Sample Cpu { get; private set; }
+
+    public double Rate => Runs / Seconds;
+
+    public void Add((long Runs, double Seconds, CpuAccounting.Sample Cpu) slice)
+    {
+        Runs += slice.Runs;
+        Seconds += slice.Seconds;
+        Cpu += slice.Cpu;
+    }
 }
