@@ -342,8 +342,17 @@ public abstract class LanguageServerBehaviourTests : IAsyncLifetime
         var runnerSawCancellation = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Fake.OnRun = async (_, _, ct) =>
         {
-            using var registration = ct.Register(() => runnerSawCancellation.TrySetResult());
-            return await FakeSandboxRpc.RunUntilCancelled(started, ct);
+            try
+            {
+                return await FakeSandboxRpc.RunUntilCancelled(started, ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                // Seen as the run ends, not from a callback: a registration on ct can be disposed before its turn
+                // when the Task.Delay's own callback (newer, so first) ends the run inline.
+                runnerSawCancellation.TrySetResult();
+                throw;
+            }
         };
         await Client.OpenAsync(PyUri, "python", "while True: pass\n");
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Timeout);

@@ -44,8 +44,17 @@ public sealed class WebSocketLanguageServerTests : LanguageServerBehaviourTests
         var runnerSawCancellation = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         fake.OnRun = async (_, _, ct) =>
         {
-            using var registration = ct.Register(() => runnerSawCancellation.TrySetResult());
-            return await FakeSandboxRpc.RunUntilCancelled(started, ct);
+            try
+            {
+                return await FakeSandboxRpc.RunUntilCancelled(started, ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                // Seen as the run ends, not from a callback: a registration on ct can be disposed before its turn
+                // when the Task.Delay's own callback (newer, so first) ends the run inline.
+                runnerSawCancellation.TrySetResult();
+                throw;
+            }
         };
         using var host = await WebSocketServer.StartHostAsync((_, _) => Task.FromResult<ISandboxRpc>(fake), null, timeout.Token);
         var socket = await WebSocketServer.ConnectAsync(host, timeout.Token);

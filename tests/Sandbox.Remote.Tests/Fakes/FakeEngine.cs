@@ -80,7 +80,33 @@ internal sealed class FakeEngine : ICodeRunner, IJudge, ILanguageCatalog, IProbl
         Requests.Enqueue(request);
         var run = new StartedRun(request.Source, request.Stdin, cancellationToken);
         Started.Writer.TryWrite(run);
-        using var registration = cancellationToken.Register(() => Cancelled.Enqueue(run));
+        var recorded = 0;
+        void Record()
+        {
+            if (Interlocked.Exchange(ref recorded, 1) == 0)
+            {
+                Cancelled.Enqueue(run);
+            }
+        }
+
+        using var registration = cancellationToken.Register(Record);
+        try
+        {
+            return await RunCoreAsync(request, output, cancellationToken);
+        }
+        finally
+        {
+            // Callbacks run newest first: a Task.Delay's cancellation can end this method inline and dispose the
+            // registration before its turn comes, so the end of the run records it too.
+            if (cancellationToken.IsCancellationRequested)
+            {
+                Record();
+            }
+        }
+    }
+
+    private async Task<RunResult> RunCoreAsync(RunRequest request, IProgress<OutputChunk>? output, CancellationToken cancellationToken)
+    {
         var source = request.Source;
         if (source.StartsWith("echo:", StringComparison.Ordinal))
         {
