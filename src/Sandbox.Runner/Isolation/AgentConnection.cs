@@ -105,7 +105,14 @@ internal sealed class AgentConnection : IDisposable
     }
 
     /// <summary>Connects to the agent's socket. The socket folder is owned by container root, never by a run.</summary>
-    public unsafe static AgentConnection Connect(string socketPath)
+    public static AgentConnection Connect(string socketPath) =>
+        TryConnect(socketPath) ?? throw new AgentException($"connect({socketPath}) failed: the agent is not listening (yet)");
+
+    /// <summary>
+    /// As <see cref="Connect"/>, but null while nobody listens there yet: the agent binds its socket (the file
+    /// appears) a moment before it listens, and a connect in between is refused.
+    /// </summary>
+    public unsafe static AgentConnection? TryConnect(string socketPath)
     {
         var fd = Native.socket(Native.AF_UNIX, Native.SOCK_SEQPACKET | Native.SOCK_CLOEXEC, 0);
         if (fd < 0)
@@ -128,8 +135,14 @@ internal sealed class AgentConnection : IDisposable
         {
             if (Native.connect(fd, a, 2 + pathBytes.Length + 1) != 0)
             {
+                var errno = Marshal.GetLastPInvokeError();
                 var error = Native.LastError();
                 Native.close(fd);
+                if (errno is Native.ECONNREFUSED or Native.ENOENT)
+                {
+                    return null;
+                }
+
                 throw new AgentException($"connect({socketPath}) failed: {error}");
             }
         }

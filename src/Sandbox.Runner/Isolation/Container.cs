@@ -103,8 +103,10 @@ internal sealed class Container : IDisposable
 
         var socket = Path.Combine(_ctlDir, "agent.sock");
         var clock = Stopwatch.StartNew();
-        // The agent binds its socket as soon as it runs (tens of milliseconds); wait for it with a deadline.
-        while (!File.Exists(socket))
+        // The agent binds its socket as soon as it runs (tens of milliseconds) and listens right after; wait for both
+        // with a deadline (a connect between the two is refused).
+        AgentConnection? agent;
+        while ((agent = File.Exists(socket) ? AgentConnection.TryConnect(socket) : null) is null)
         {
             if (clock.Elapsed > TimeSpan.FromSeconds(15))
             {
@@ -114,7 +116,7 @@ internal sealed class Container : IDisposable
             Thread.Sleep(2);
         }
 
-        Agent = AgentConnection.Connect(socket);
+        Agent = agent;
         InitPid = Agent.PeerPid();
         Agent.Ping(TimeSpan.FromSeconds(5));
         Cgroup = _image.Cgroups.CreateRunGroup(InitPid);

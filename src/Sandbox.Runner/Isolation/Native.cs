@@ -28,6 +28,8 @@ internal static unsafe partial class Native
     public const int F_SEAL_SEAL = 1;
     public const int EINTR = 4;
     public const int EAGAIN = 11;
+    public const int ENOENT = 2;
+    public const int ECONNREFUSED = 111;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct IoVec
