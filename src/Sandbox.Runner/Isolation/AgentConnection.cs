@@ -228,8 +228,20 @@ internal sealed class AgentConnection : IDisposable
     }
 
     /// <summary>Creates a directory in the work directory.</summary>
-    public void Mkdir(string name, int mode, uint uid, uint gid, TimeSpan timeout) =>
-        PutOrMkdir(AgentOp.Mkdir, name, mode, uid, gid, null, timeout);
+    public void Mkdir(string name, int mode, uint uid, uint gid, TimeSpan timeout)
+    {
+        var packet = BuildPutPacket(AgentOp.Mkdir, name, mode, uid, gid)!;
+        lock (_gate)
+        {
+            SetTimeout(timeout);
+            Send(packet, []);
+            var (ok, errno, _) = ReceiveStatus(AgentOp.Mkdir);
+            if (!ok)
+            {
+                throw new AgentException($"agent could not create '{name}' in the work directory (errno {errno})");
+            }
+        }
+    }
 
     /// <summary>Lists the regular files at the top of the work directory and reads each through the descriptor the agent opened.</summary>
     public IReadOnlyList<AgentFile> List(long maxTotalBytes, TimeSpan timeout)
@@ -421,21 +433,6 @@ internal sealed class AgentConnection : IDisposable
         payload.ToArray().CopyTo(packet, HeaderSize);
 
         return packet;
-    }
-
-    private void PutOrMkdir(AgentOp op, string name, int mode, uint uid, uint gid, SafeFileHandle? content, TimeSpan timeout)
-    {
-        var packet = BuildPutPacket(op, name, mode, uid, gid)!;
-        lock (_gate)
-        {
-            SetTimeout(timeout);
-            Send(packet, content is null ? [] : [content]);
-            var (ok, errno, _) = ReceiveStatus(op);
-            if (!ok)
-            {
-                throw new AgentException($"agent could not create '{name}' in the work directory (errno {errno})");
-            }
-        }
     }
 
     private long Status(AgentOp op, TimeSpan timeout)

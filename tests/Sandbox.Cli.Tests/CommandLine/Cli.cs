@@ -72,6 +72,17 @@ internal static class Cli
     /// <summary>Runs <c>sandbox ARGS</c> to completion.</summary>
     public static Task<CliResult> RunAsync(params string[] args) => RunAsync(args, stdin: null);
 
+    /// <summary>Ends a <c>sandbox</c> process this test started, with everything it started, if it still runs.</summary>
+    public static async Task KillAsync(Process process)
+    {
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await process.WaitForExitAsync(timeout.Token);
+        }
+    }
+
     /// <summary>Sends a signal to a process this test started (there is no managed API for SIGTERM/SIGINT).</summary>
     public static async Task SignalAsync(Process process, string signal)
     {

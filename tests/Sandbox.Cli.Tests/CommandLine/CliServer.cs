@@ -98,16 +98,23 @@ internal sealed class CliServer : IAsyncDisposable
 
     public Task SignalAsync(string signal) => Cli.SignalAsync(_process, signal);
 
+    /// <summary>SIGTERM ends the server with exit code 0, and the containers of its engine are gone afterwards.</summary>
+    public async Task AssertStopsCleanlyOnTermAsync(CancellationToken cancellationToken)
+    {
+        var engine = Assert.Single(SandboxContainers.InstancesOf(_process.Id));
+
+        await SignalAsync("TERM");
+        var code = await WaitForExitAsync(cancellationToken);
+
+        Assert.True(code == 0, $"exit {code}\n{this}");
+        SandboxContainers.AssertNoneLeft(engine);
+    }
+
     public override string ToString() => $"--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
 
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            await _process.WaitForExitAsync(timeout.Token);
-        }
+        await Cli.KillAsync(_process);
 
         _process.Dispose();
     }

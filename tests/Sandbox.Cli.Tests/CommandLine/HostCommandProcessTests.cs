@@ -74,13 +74,7 @@ public sealed class HostCommandProcessTests(CliFixture fixture)
             Assert.Matches(@"(?m)^sandbox_slots 1$", metrics);
         }
 
-        var engine = Assert.Single(SandboxContainers.InstancesOf(host.Process.Id));
-
-        await host.SignalAsync("TERM");
-        var code = await host.WaitForExitAsync(timeout.Token);
-
-        Assert.True(code == 0, $"exit {code}\n{host}");
-        SandboxContainers.AssertNoneLeft(engine);
+        await host.AssertStopsCleanlyOnTermAsync(timeout.Token);
     }
 
     [Fact]

@@ -94,12 +94,7 @@ internal sealed class LspStdioClient : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            await _process.WaitForExitAsync(timeout.Token);
-        }
+        await Cli.KillAsync(_process);
 
         _process.Dispose();
         _sendLock.Dispose();

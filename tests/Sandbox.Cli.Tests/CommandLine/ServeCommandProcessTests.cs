@@ -22,13 +22,7 @@ public sealed class ServeCommandProcessTests(CliFixture fixture)
             Assert.Contains("Sandbox playground", await page.Content.ReadAsStringAsync(timeout.Token), StringComparison.Ordinal);
         }
 
-        var engine = Assert.Single(SandboxContainers.InstancesOf(serve.Process.Id));
-
-        await serve.SignalAsync("TERM");
-        var code = await serve.WaitForExitAsync(timeout.Token);
-
-        Assert.True(code == 0, $"exit {code}\n{serve}");
-        SandboxContainers.AssertNoneLeft(engine);
+        await serve.AssertStopsCleanlyOnTermAsync(timeout.Token);
     }
 
     [Fact]
