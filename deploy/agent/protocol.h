@@ -22,13 +22,23 @@
 
 enum sbx_op {
     SBX_OP_PING = 1,  /* no payload; reply sbx_status */
-    SBX_OP_RUN = 2,   /* sbx_run_req + strings; fds: stdin, stdout, stderr, cgroup join fds (v1 tasks, v2 cgroup.procs)...; reply sbx_run_reply */
+    SBX_OP_RUN = 2,   /* sbx_run_req + strings; fds: stdin, stdout, stderr, then the cgroup join fds (v1 tasks, v2
+                       * cgroup.procs; at least one) unless cgroup_fds is SBX_CGROUPS_STORED; reply sbx_run_reply. The agent keeps its copies of
+                       * stdout and stderr until it has replied: once the reply is in, every writer is gone (when
+                       * `cleaned`) and what the pipes hold is all there is. */
     SBX_OP_RESET = 3, /* kill every process but the agent, wipe the writable space; reply sbx_status */
     SBX_OP_PUT = 4,   /* sbx_put_req + name, then either no fd and the content inline, or fd: content; reply sbx_status */
     SBX_OP_MKDIR = 5, /* sbx_put_req + name; reply sbx_status */
     SBX_OP_LIST = 6,  /* no payload; replies: one sbx_file_entry + 1 fd per regular file, then an entry with name_len 0 */
     SBX_OP_KILL = 7,  /* kill every process but the agent, keep the files (between compile and run); reply sbx_status */
+    SBX_OP_PUT_AHEAD = 8, /* as SBX_OP_PUT, but no reply: the first failure is kept and the next RUN fails with it
+                           * (stage SBX_STAGE_PUT) without starting anything; RESET forgets it */
+    SBX_OP_CGROUPS = 9,   /* no payload; fds: the run cgroup's join fds (1..SBX_MAX_CGROUP_FDS), kept for this
+                           * connection and used by every RUN with cgroup_fds == SBX_CGROUPS_STORED; reply sbx_status */
 };
+
+/* sbx_run_req.cgroup_fds: join the cgroups the last SBX_OP_CGROUPS passed (none passed: the run is refused). */
+#define SBX_CGROUPS_STORED 0xffffffffu
 
 /* What the agent does once a run's main process has exited, before it replies (saves the host a round trip). */
 enum sbx_after {
@@ -52,6 +62,7 @@ enum sbx_stage {
     SBX_STAGE_FORK = 10,
     SBX_STAGE_REQUEST = 11,
     SBX_STAGE_SECCOMP = 12,
+    SBX_STAGE_PUT = 13, /* a SBX_OP_PUT_AHEAD before this run failed (err: its errno) */
 };
 
 struct sbx_hdr {
@@ -71,7 +82,7 @@ struct sbx_run_req {
     uint64_t nproc;         /* RLIMIT_NPROC (the pids cgroup is the real limit) */
     uint32_t argc;          /* then argc NUL-terminated strings */
     uint32_t envc;          /* then envc NUL-terminated strings */
-    uint32_t cgroup_fds;    /* number of cgroup.procs/tasks fds after the three stdio fds */
+    uint32_t cgroup_fds;    /* number of cgroup.procs/tasks fds after the three stdio fds, or SBX_CGROUPS_STORED */
     uint32_t after;         /* enum sbx_after: clean up once the main process exited, before replying */
     /* then cwd as a NUL-terminated string */
 };

@@ -76,8 +76,9 @@ struct child_ctx {
     char *const *argv;
     char *const *envp;
     const char *cwd;
-    const int *fds; /* stdin, stdout, stderr, cgroup fds... */
-    int nfds;
+    const int *fds; /* stdin, stdout, stderr */
+    const int *cgroups; /* the run cgroup's join fds (passed with the run, or kept from SBX_OP_CGROUPS) */
+    int ncgroups;
     volatile int err;
     volatile int stage;
 };
@@ -122,8 +123,8 @@ static void child_exec(struct child_ctx *c)
     const struct sbx_run_req *r = c->req;
 
     /* 1. Join the run's cgroups while still root in the container: "0" means the writing task. */
-    for (int i = 3; i < c->nfds; i++) {
-        if (write(c->fds[i], "0", 1) != 1) {
+    for (int i = 0; i < c->ncgroups; i++) {
+        if (write(c->cgroups[i], "0", 1) != 1) {
             child_fail(c, SBX_STAGE_CGROUP);
         }
     }
@@ -137,16 +138,15 @@ static void child_exec(struct child_ctx *c)
         child_fail(c, SBX_STAGE_SETGID);
     }
 
-    /* 3. The uid. The capability bounding set and the ambient set are empty already (the agent emptied its own
-     *    at start, see lock_down); dropping to a non-zero uid clears the permitted and effective sets. */
+    /* 3. The uid. The capability bounding set and the ambient set are empty already and no_new_privs is set (the
+     *    agent did all three to itself at start, see lock_down); dropping to a non-zero uid clears the permitted
+     *    and effective sets. */
     if (syscall(SYS_setresuid, r->uid, r->uid, r->uid) != 0) {
         child_fail(c, SBX_STAGE_SETUID);
     }
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-        child_fail(c, SBX_STAGE_CAPS);
-    }
 
-    /* 4. Limits. */
+    /* 4. Limits. RLIMIT_CORE, RLIMIT_MSGQUEUE and RLIMIT_MEMLOCK are 0 for every run: the agent set them on itself
+     *    at start (main), and they are inherited. */
     struct rlimit rl;
     rl.rlim_cur = r->cpu_seconds;
     rl.rlim_max = r->cpu_seconds + 1;
@@ -159,10 +159,6 @@ static void child_exec(struct child_ctx *c)
     if (setrlimit(RLIMIT_STACK, &rl) != 0) child_fail(c, SBX_STAGE_RLIMIT);
     rl.rlim_cur = rl.rlim_max = r->nproc;
     if (setrlimit(RLIMIT_NPROC, &rl) != 0) child_fail(c, SBX_STAGE_RLIMIT);
-    rl.rlim_cur = rl.rlim_max = 0;
-    if (setrlimit(RLIMIT_CORE, &rl) != 0) child_fail(c, SBX_STAGE_RLIMIT);
-    if (setrlimit(RLIMIT_MSGQUEUE, &rl) != 0) child_fail(c, SBX_STAGE_RLIMIT);
-    if (setrlimit(RLIMIT_MEMLOCK, &rl) != 0) child_fail(c, SBX_STAGE_RLIMIT);
 
     if (chdir(c->cwd) != 0) {
         child_fail(c, SBX_STAGE_CHDIR);
@@ -176,15 +172,13 @@ static void child_exec(struct child_ctx *c)
         child_fail(c, SBX_STAGE_STDIO);
     }
 
-    /* 6. Default signal dispositions and an empty mask. exec resets handlers but keeps ignored signals; the
-     *    agent set every disposition to default at start except SIGPIPE, which it ignores. */
+    /* 6. Default signal dispositions. exec resets handlers but keeps ignored signals; the agent set every
+     *    disposition to default at start except SIGPIPE, which it ignores. Its signal mask is empty since start
+     *    (main), so the run's is too. */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = SIG_DFL;
     sigaction(SIGPIPE, &sa, NULL);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
 
     /* 7. exec, searching PATH from the run's own environment. */
     const char *file = c->argv[0];
@@ -306,9 +300,17 @@ static int reap_all(pid_t until, int *status, struct rusage *ru)
 
 static int64_t kill_everything(void)
 {
+    /* Every process in a PID namespace descends from its init (an orphan is reparented to init, or to a
+     * subreaper that is itself a descendant), so when init has no child at all, nothing else is left. That one
+     * wait4 is the common case after a run, and spares kill(-1) its walk over every task of the machine. */
+    int st;
+    pid_t first = waitpid(-1, &st, WNOHANG | __WALL);
+    if (first < 0 && errno == ECHILD) {
+        return 0;
+    }
     /* kill(-1) from a PID namespace's init signals every process in it but init. Repeat until nothing is
      * left to wait for: a process may fork between the signal and its death. */
-    int64_t total = 0;
+    int64_t total = first > 0 ? 1 : 0;
     for (int round = 0; round < 1000; round++) {
         int none_left = kill(-1, SIGKILL) < 0 && errno == ESRCH;
         int reaped = reap_all(-1, NULL, NULL);
@@ -334,16 +336,15 @@ static int64_t kill_everything(void)
  * O_NOFOLLOW: a planted symlink is removed, never followed. Entries are read with getdents64 straight into a
  * buffer on the stack; a pass that removed everything it saw and reached the end leaves the directory empty
  * (nothing else can add to it), and the caller's rmdir checks that. */
+#define LARGEST_DIRENT ((offsetof(struct dirent64, d_name) + NAME_MAX + 1 + 7) & ~(size_t)7)
+
 static int wipe_dir(int dfd)
 {
     int cur = dfd;
     unsigned long depth = 0;
     char buf[8192] __attribute__((aligned(8)));
     for (;;) {
-        if (lseek(cur, 0, SEEK_SET) != 0) {
-            close(cur);
-            return -1;
-        }
+        /* `cur` is always freshly opened here (dfd, a subdirectory, or a parent through ".."): it reads from the start. */
         char next[NAME_MAX + 1];
         next[0] = '\0';
         ssize_t n = 0;
@@ -361,6 +362,12 @@ static int wipe_dir(int dfd)
                 }
                 strncpy(next, e->d_name, NAME_MAX);
                 next[NAME_MAX] = '\0';
+                break;
+            }
+            /* getdents64 fills the buffer while the next entry fits: with room left for the largest entry, it
+             * reached the end (this saves the read that returns 0; the caller's rmdir checks emptiness anyway). */
+            if (next[0] == '\0' && n <= (ssize_t)(sizeof buf - LARGEST_DIRENT)) {
+                n = 0;
                 break;
             }
         }
@@ -405,8 +412,10 @@ static int remove_box_dir(const char *name)
         if (errno != ENOTEMPTY && errno != EEXIST) return -1;
         int d = openat(box_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (d < 0) return -1;
-        fchmod(d, 0700);
-        if (wipe_dir(d) != 0) return -1;
+        /* Root in the container reads and empties a folder whatever its mode (CAP_DAC_OVERRIDE); the mode is
+         * set as well only if that was not enough. */
+        if (attempt > 0) fchmod(d, 0700);
+        if (wipe_dir(d) != 0 && attempt == 2) return -1;
     }
     errno = ENOTEMPTY;
     return -1;
@@ -463,10 +472,16 @@ static int open_work(void)
     return openat(work_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
-static int op_put(int sock, const char *payload, size_t len, int *fds, int nfds, int is_dir)
+/* The first failure of a SBX_OP_PUT_AHEAD since the last run or reset (0: none); the next RUN reports it. */
+static int put_ahead_err = 0;
+
+/* Creates the file (content inline or from the one descriptor passed) or the folder a PUT, PUT_AHEAD or MKDIR asks
+ * for in the work folder. Returns 0 or an errno; *written gets the file's size. */
+static int put_file(const char *payload, size_t len, const int *fds, int nfds, int is_dir, int64_t *written)
 {
     struct sbx_put_req req;
-    if (len < sizeof req) return send_status(sock, is_dir ? SBX_OP_MKDIR : SBX_OP_PUT, 0, EINVAL, 0);
+    *written = 0;
+    if (len < sizeof req) return EINVAL;
     memcpy(&req, payload, sizeof req);
     const char *name = payload + sizeof req;
     /* A file's content comes inline after its name (small files: no descriptor to make, pass and read) or
@@ -475,7 +490,7 @@ static int op_put(int sock, const char *payload, size_t len, int *fds, int nfds,
     int inline_content = !is_dir && nfds == 0;
     if (req.name_len > rest || (!inline_content && req.name_len != rest) || !valid_name(name, req.name_len) ||
         (!is_dir && nfds > 1) || (is_dir && nfds != 0)) {
-        return send_status(sock, is_dir ? SBX_OP_MKDIR : SBX_OP_PUT, 0, EINVAL, 0);
+        return EINVAL;
     }
     char cname[SBX_MAX_NAME + 1];
     memcpy(cname, name, req.name_len);
@@ -483,24 +498,21 @@ static int op_put(int sock, const char *payload, size_t len, int *fds, int nfds,
 
     /* The current run's folder, open since the last reset. */
     int work = work_fd;
-    if (work < 0) return send_status(sock, is_dir ? SBX_OP_MKDIR : SBX_OP_PUT, 0, ENOENT, 0);
-    int err = 0;
+    if (work < 0) return ENOENT;
     if (is_dir) {
-        if (mkdirat(work, cname, 0700) != 0) {
-            err = errno;
-        } else {
-            int d = openat(work, cname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (d < 0 || fchown(d, req.uid, req.gid) != 0 || fchmod(d, req.mode & 07777) != 0) err = errno ? errno : EIO;
-            if (d >= 0) close(d);
-        }
-        return send_status(sock, SBX_OP_MKDIR, err == 0, err, 0);
+        int err = 0;
+        if (mkdirat(work, cname, 0700) != 0) return errno;
+        int d = openat(work, cname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (d < 0 || fchown(d, req.uid, req.gid) != 0 || fchmod(d, req.mode & 07777) != 0) err = errno ? errno : EIO;
+        if (d >= 0) close(d);
+        return err;
     }
 
-    /* O_EXCL|O_NOFOLLOW: the work dir was wiped, so nothing can be planted; refuse if it was. */
-    int out = openat(work, cname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (out < 0) return send_status(sock, SBX_OP_PUT, 0, errno, 0);
-    char buf[65536];
-    off_t off = 0;
+    /* O_EXCL|O_NOFOLLOW: the work dir was wiped, so nothing can be planted; refuse if it was. Created with its final
+     * mode (the agent's umask is 0): no process of a run exists while files are put. */
+    int out = openat(work, cname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, req.mode & 0777);
+    if (out < 0) return errno;
+    int err = 0;
     int64_t total = 0;
     if (inline_content) {
         const char *data = name + req.name_len;
@@ -514,32 +526,47 @@ static int op_put(int sock, const char *payload, size_t len, int *fds, int nfds,
             }
             total += k;
         }
-    }
-    while (!inline_content) {
-        ssize_t n = pread(fds[0], buf, sizeof buf, off);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            err = errno;
-            break;
-        }
-        if (n == 0) break;
-        off += n;
-        ssize_t w = 0;
-        while (w < n) {
-            ssize_t k = write(out, buf + w, (size_t)(n - w));
-            if (k < 0) {
+    } else {
+        char buf[65536];
+        off_t off = 0;
+        for (;;) {
+            ssize_t n = pread(fds[0], buf, sizeof buf, off);
+            if (n < 0) {
                 if (errno == EINTR) continue;
                 err = errno;
                 break;
             }
-            w += k;
+            if (n == 0) break;
+            off += n;
+            ssize_t w = 0;
+            while (w < n) {
+                ssize_t k = write(out, buf + w, (size_t)(n - w));
+                if (k < 0) {
+                    if (errno == EINTR) continue;
+                    err = errno;
+                    break;
+                }
+                w += k;
+            }
+            if (err) break;
+            total += n;
         }
-        if (err) break;
-        total += n;
     }
-    if (!err && (fchown(out, req.uid, req.gid) != 0 || fchmod(out, req.mode & 0777) != 0)) err = errno;
+    if (!err && fchown(out, req.uid, req.gid) != 0) err = errno;
     close(out);
-    return send_status(sock, SBX_OP_PUT, err == 0, err, total);
+    *written = total;
+    return err;
+}
+
+static int op_put(int sock, uint32_t op, const char *payload, size_t len, const int *fds, int nfds)
+{
+    int64_t written;
+    int err = put_file(payload, len, fds, nfds, op == SBX_OP_MKDIR, &written);
+    if (op == SBX_OP_PUT_AHEAD) {
+        if (err != 0 && put_ahead_err == 0) put_ahead_err = err;
+        return 0;
+    }
+    return send_status(sock, op, err == 0, err, written);
 }
 
 static int op_list(int sock)
@@ -588,6 +615,19 @@ static int op_list(int sock)
     return send_packet(sock, &end, sizeof end, -1);
 }
 
+/* The run cgroup's join descriptors SBX_OP_CGROUPS passed on this connection. */
+static int stored_cgroups[SBX_MAX_CGROUP_FDS];
+static int stored_ncgroups = 0;
+
+/* Sends a run's reply, then closes what is left of its descriptors: the agent holds the run's stdout and stderr
+ * until it has replied, so the host never sees them end before the reply and wakes once, for the reply. */
+static int reply_run(int sock, struct sbx_run_reply *rep, int *fds, int nfds)
+{
+    int rc = send_packet(sock, rep, sizeof *rep, -1);
+    close_fds(fds, nfds);
+    return rc;
+}
+
 static int op_run(int sock, const char *payload, size_t len, int *fds, int nfds)
 {
     struct sbx_run_reply rep;
@@ -597,9 +637,22 @@ static int op_run(int sock, const char *payload, size_t len, int *fds, int nfds)
     struct sbx_run_req req;
     if (len < sizeof req) goto bad;
     memcpy(&req, payload, sizeof req);
-    if (req.argc == 0 || req.argc > SBX_MAX_ARGS || req.envc > SBX_MAX_ARGS || req.cgroup_fds > SBX_MAX_CGROUP_FDS ||
-        (int)(3 + req.cgroup_fds) != nfds || req.uid == 0 || req.gid == 0 || req.after > SBX_AFTER_RESET) {
+    const int stored = req.cgroup_fds == SBX_CGROUPS_STORED;
+    if (req.argc == 0 || req.argc > SBX_MAX_ARGS || req.envc > SBX_MAX_ARGS ||
+        /* Fail closed: never a run outside a run cgroup (its limits and accounting). */
+        (stored ? (nfds != 3 || stored_ncgroups == 0)
+                : (req.cgroup_fds == 0 || req.cgroup_fds > SBX_MAX_CGROUP_FDS || (int)(3 + req.cgroup_fds) != nfds)) ||
+        req.uid == 0 || req.gid == 0 || req.after > SBX_AFTER_RESET) {
         goto bad;
+    }
+    if (put_ahead_err != 0) {
+        /* A file the run needs is missing: nothing is started. */
+        rep.ok = 0;
+        rep.err = put_ahead_err;
+        rep.stage = SBX_STAGE_PUT;
+        put_ahead_err = 0;
+        close_fds(fds, nfds);
+        return send_packet(sock, &rep, sizeof rep, -1);
     }
 
     /* Split the NUL-terminated strings: argv, env, cwd. */
@@ -626,20 +679,23 @@ static int op_run(int sock, const char *payload, size_t len, int *fds, int nfds)
     envp[req.envc] = NULL;
 
     struct child_ctx ctx = {
-        .req = &req, .argv = argv, .envp = envp, .cwd = cwd, .fds = fds, .nfds = nfds, .err = 0, .stage = 0
+        .req = &req, .argv = argv, .envp = envp, .cwd = cwd, .fds = fds,
+        .cgroups = stored ? stored_cgroups : fds + 3, .ncgroups = stored ? stored_ncgroups : (int)req.cgroup_fds,
+        .err = 0, .stage = 0
     };
     pid_t pid = vfork();
     if (pid == 0) {
         child_exec(&ctx);
         syscall(SYS_exit_group, 127);
     }
-    /* Our copies of the run's stdio must go at once, or the host never sees EOF. */
-    close_fds(fds, nfds);
+    /* stdin and the cgroup descriptors passed with the run go now; stdout and stderr after the reply. */
+    close_fds(fds, 1);
+    close_fds(fds + 3, nfds - 3);
     if (pid < 0) {
         rep.ok = 0;
         rep.err = errno;
         rep.stage = SBX_STAGE_FORK;
-        return send_packet(sock, &rep, sizeof rep, -1);
+        return reply_run(sock, &rep, fds, nfds);
     }
     int status = 0;
     struct rusage ru;
@@ -658,13 +714,13 @@ static int op_run(int sock, const char *payload, size_t len, int *fds, int nfds)
     rep.stime_us = (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
     rep.maxrss_kb = ru.ru_maxrss;
     if (req.after == SBX_AFTER_NOTHING) {
-        return send_packet(sock, &rep, sizeof rep, -1);
+        return reply_run(sock, &rep, fds, nfds);
     }
     int64_t killed = kill_everything();
     int clean = killed >= 0 && (req.after != SBX_AFTER_RESET || prepare_box(run_uid_default, run_uid_default) == 0);
     int err = errno;
     rep.cleaned = clean;
-    int rc = send_packet(sock, &rep, sizeof rep, -1);
+    int rc = reply_run(sock, &rep, fds, nfds);
     if (!clean && req.after == SBX_AFTER_RESET) {
         /* Fail closed, as SBX_OP_RESET: a box we cannot clean must not serve again. */
         logmsg("reset after a run failed (errno %d): exiting so the container is replaced", err);
@@ -742,6 +798,7 @@ static int serve_one(int sock)
         int64_t killed = kill_everything();
         int ok = killed >= 0 && prepare_box(run_uid_default, run_uid_default) == 0;
         int err = ok ? 0 : errno;
+        put_ahead_err = 0;
         rc = send_status(sock, SBX_OP_RESET, ok, err, killed);
         if (!ok) {
             /* Fail closed: a box we cannot clean must not serve again. Exiting stops the container. */
@@ -757,12 +814,21 @@ static int serve_one(int sock)
         break;
     }
     case SBX_OP_PUT:
-        rc = op_put(sock, payload, plen, fds, nfds, 0);
+    case SBX_OP_PUT_AHEAD:
+    case SBX_OP_MKDIR:
+        rc = op_put(sock, hdr.op, payload, plen, fds, nfds);
         close_fds(fds, nfds);
         break;
-    case SBX_OP_MKDIR:
-        rc = op_put(sock, payload, plen, fds, nfds, 1);
-        close_fds(fds, nfds);
+    case SBX_OP_CGROUPS:
+        if (plen != 0 || nfds < 1 || nfds > SBX_MAX_CGROUP_FDS) {
+            close_fds(fds, nfds);
+            rc = send_status(sock, SBX_OP_CGROUPS, 0, EINVAL, 0);
+            break;
+        }
+        close_fds(stored_cgroups, stored_ncgroups);
+        memcpy(stored_cgroups, fds, sizeof(int) * (size_t)nfds);
+        stored_ncgroups = nfds;
+        rc = send_status(sock, SBX_OP_CGROUPS, 1, 0, nfds);
         break;
     case SBX_OP_LIST:
         close_fds(fds, nfds);
@@ -828,6 +894,15 @@ int main(int argc, char **argv)
         }
     }
     signal(SIGPIPE, SIG_IGN);
+    /* Runs inherit an empty signal mask and these limits from the agent (child_exec sets only the per-run ones). */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    struct rlimit zero = { 0, 0 };
+    if (setrlimit(RLIMIT_CORE, &zero) != 0 || setrlimit(RLIMIT_MSGQUEUE, &zero) != 0 || setrlimit(RLIMIT_MEMLOCK, &zero) != 0) {
+        logmsg("cannot set the fixed run limits: %s", strerror(errno));
+        return 2;
+    }
     /* Modes given to mkdirat and openat are meant exactly. */
     umask(0);
     last_cap = read_last_cap();
@@ -882,6 +957,10 @@ int main(int argc, char **argv)
             close(c);
             continue;
         }
+        /* What a connection set up is its own: a new host starts from nothing. */
+        close_fds(stored_cgroups, stored_ncgroups);
+        stored_ncgroups = 0;
+        put_ahead_err = 0;
         while (serve_one(c) == 0) {
         }
         close(c);

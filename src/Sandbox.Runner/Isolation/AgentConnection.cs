@@ -15,6 +15,8 @@ internal enum AgentOp : uint
     Mkdir = 5,
     List = 6,
     Kill = 7,
+    PutAhead = 8,
+    Cgroups = 9,
 }
 
 /// <summary>Where a run failed before its program started; keep in sync with deploy/agent/protocol.h.</summary>
@@ -33,6 +35,8 @@ internal enum AgentStage : uint
     Fork = 10,
     Request = 11,
     Seccomp = 12,
+    /// <summary>A file sent ahead of the run could not be created; nothing was started.</summary>
+    Put = 13,
 }
 
 /// <summary>What the agent needs to start one process.</summary>
@@ -88,9 +92,13 @@ internal sealed class AgentConnection : IDisposable
     private const int MaxPacket = 65536;
     private const int MaxNameBytes = 255;
 
+    private const uint CgroupsStored = 0xFFFF_FFFF;
+
     private readonly Lock _gate = new();
     private int _fd;
     private int _timeoutMs = -1;
+    // The run cgroup's join descriptors the agent holds for this connection (SBX_OP_CGROUPS), so a run passes none.
+    private IReadOnlyList<SafeFileHandle>? _agentCgroups;
 
     private AgentConnection(int fd)
     {
@@ -185,13 +193,13 @@ internal sealed class AgentConnection : IDisposable
     public long Reset(TimeSpan timeout) => Status(AgentOp.Reset, timeout);
 
     /// <summary>
-    /// Sends a file to create in the work directory (O_EXCL|O_NOFOLLOW inside the container, from a sealed memfd)
-    /// without waiting for the answer, so that the agent writes it while
-    /// the host prepares the run; <see cref="ReceivePutStatus"/> reads the answers in order.
+    /// Sends a file to create in the work directory (O_EXCL|O_NOFOLLOW inside the container) ahead of a run, without
+    /// an answer: the agent writes it while the host prepares the run, and if it cannot, the next run's reply says so
+    /// (<see cref="AgentStage.Put"/>) and nothing is started.
     /// </summary>
     public void SendPut(string name, ReadOnlySpan<byte> content, int mode, uint uid, uint gid)
     {
-        var packet = BuildPutPacket(AgentOp.Put, name, mode, uid, gid, content);
+        var packet = BuildPutPacket(AgentOp.PutAhead, name, mode, uid, gid, content);
         if (packet is not null)
         {
             // Small files (most sources) travel inside the request: no memfd to make, pass and read back.
@@ -205,25 +213,11 @@ internal sealed class AgentConnection : IDisposable
         }
 
         using var memfd = Native.SealedMemfd("sandbox-put", content);
-        packet = BuildPutPacket(AgentOp.Put, name, mode, uid, gid)!;
+        packet = BuildPutPacket(AgentOp.PutAhead, name, mode, uid, gid)!;
         lock (_gate)
         {
             _timeoutMs = 10_000;
             Send(packet, [memfd]);
-        }
-    }
-
-    /// <summary>Reads the answer to the oldest unanswered <see cref="SendPut"/>; throws if the file was not created.</summary>
-    public void ReceivePutStatus()
-    {
-        lock (_gate)
-        {
-            _timeoutMs = 10_000;
-            var (ok, errno, _) = ReceiveStatus(AgentOp.Put);
-            if (!ok)
-            {
-                throw new AgentException($"agent could not create a file in the work directory (errno {errno})");
-            }
         }
     }
 
@@ -313,13 +307,55 @@ internal sealed class AgentConnection : IDisposable
     /// it early): poll <see cref="Descriptor"/> for input, then <see cref="ReceiveRunReply"/>. The caller owns the
     /// container exclusively while the process runs: no other operation may start on this connection meanwhile.
     /// </summary>
+    /// <remarks>
+    /// The run cgroup's join descriptors go to the agent once per connection (the first run with a given list), not
+    /// with every run. The agent holds its copies of stdout and stderr until it has replied, so a caller polling the
+    /// pipes sees no end of output before the reply; once the reply says <see cref="AgentRunReply.Cleaned"/>, no
+    /// process is left that could write, and what the pipes hold is all there is.
+    /// </remarks>
     public void SendRun(AgentRunSpec spec, SafeFileHandle stdin, SafeFileHandle stdout, SafeFileHandle stderr, IReadOnlyList<SafeFileHandle> cgroupProcs)
     {
-        var packet = BuildRunPacket(spec, cgroupProcs.Count);
+        lock (_gate)
+        {
+            var cgroupFds = (uint)cgroupProcs.Count;
+            if (cgroupProcs.Count > 0)
+            {
+                if (!ReferenceEquals(cgroupProcs, _agentCgroups))
+                {
+                    _agentCgroups = null;
+                    SetTimeout(TimeSpan.FromSeconds(10));
+                    Span<byte> header = stackalloc byte[HeaderSize];
+                    WriteHeader(header, AgentOp.Cgroups, 0);
+                    Send(header, cgroupProcs);
+                    var (ok, errno, _) = ReceiveStatus(AgentOp.Cgroups);
+                    if (!ok)
+                    {
+                        throw new AgentException($"agent refused the run cgroup's descriptors (errno {errno})");
+                    }
+
+                    _agentCgroups = cgroupProcs;
+                }
+
+                cgroupFds = CgroupsStored;
+            }
+
+            var packet = BuildRunPacket(spec, cgroupFds);
+            _timeoutMs = 10_000;
+            Send(packet, [stdin, stdout, stderr]);
+        }
+    }
+
+    /// <summary>
+    /// Sends a run that joins the cgroups the agent holds for this connection without making sure it holds any
+    /// (protocol tests: a run on a connection that never passed them must be refused).
+    /// </summary>
+    internal void SendRunWithStoredCgroups(AgentRunSpec spec, SafeFileHandle stdin, SafeFileHandle stdout, SafeFileHandle stderr)
+    {
+        var packet = BuildRunPacket(spec, CgroupsStored);
         lock (_gate)
         {
             _timeoutMs = 10_000;
-            Send(packet, [stdin, stdout, stderr, .. cgroupProcs]);
+            Send(packet, [stdin, stdout, stderr]);
         }
     }
 
@@ -395,11 +431,27 @@ internal sealed class AgentConnection : IDisposable
         return packet;
     }
 
-    private static byte[] BuildRunPacket(AgentRunSpec spec, int cgroupFds)
+    private static byte[] BuildRunPacket(AgentRunSpec spec, uint cgroupFds)
     {
-        using var payload = new MemoryStream();
-        Span<byte> fixedPart = stackalloc byte[64];
-        fixedPart.Clear();
+        const int fixedSize = 64;
+        var size = HeaderSize + fixedSize;
+        foreach (var list in (ReadOnlySpan<IReadOnlyList<string>>)[spec.Argv, spec.Environment])
+        {
+            for (var i = 0; i < list.Count; i++)
+            {
+                size += StringSize(list[i]);
+            }
+        }
+
+        size += StringSize(spec.WorkingDirectory);
+        if (size > MaxPacket)
+        {
+            throw new ArgumentException("run request too large");
+        }
+
+        var packet = new byte[size];
+        WriteHeader(packet, AgentOp.Run, size - HeaderSize);
+        var fixedPart = packet.AsSpan(HeaderSize, fixedSize);
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart, spec.Uid);
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[4..], spec.Gid);
         BinaryPrimitives.WriteUInt64LittleEndian(fixedPart[8..], spec.CpuSeconds);
@@ -409,30 +461,23 @@ internal sealed class AgentConnection : IDisposable
         BinaryPrimitives.WriteUInt64LittleEndian(fixedPart[40..], spec.Processes);
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[48..], (uint)spec.Argv.Count);
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[52..], (uint)spec.Environment.Count);
-        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[56..], (uint)cgroupFds);
+        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[56..], cgroupFds);
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[60..], (uint)spec.After);
-        payload.Write(fixedPart);
-        foreach (var s in spec.Argv.Concat(spec.Environment).Append(spec.WorkingDirectory))
+        var rest = packet.AsSpan(HeaderSize + fixedSize);
+        foreach (var list in (ReadOnlySpan<IReadOnlyList<string>>)[spec.Argv, spec.Environment])
         {
-            if (s.Contains('\0', StringComparison.Ordinal))
+            for (var i = 0; i < list.Count; i++)
             {
-                throw new ArgumentException("arguments cannot contain NUL characters");
+                rest = rest[(Encoding.UTF8.GetBytes(list[i], rest) + 1)..];
             }
-
-            payload.Write(Encoding.UTF8.GetBytes(s));
-            payload.WriteByte(0);
         }
 
-        if (payload.Length + HeaderSize > MaxPacket)
-        {
-            throw new ArgumentException("run request too large");
-        }
-
-        var packet = new byte[HeaderSize + payload.Length];
-        WriteHeader(packet, AgentOp.Run, (int)payload.Length);
-        payload.ToArray().CopyTo(packet, HeaderSize);
-
+        rest = rest[(Encoding.UTF8.GetBytes(spec.WorkingDirectory, rest) + 1)..];
         return packet;
+
+        static int StringSize(string s) => s.Contains('\0', StringComparison.Ordinal)
+            ? throw new ArgumentException("arguments cannot contain NUL characters")
+            : Encoding.UTF8.GetByteCount(s) + 1;
     }
 
     private long Status(AgentOp op, TimeSpan timeout)
@@ -596,10 +641,16 @@ internal sealed class AgentConnection : IDisposable
             nint n;
             while (true)
             {
-                WaitFor(Native.POLLIN);
+                // Non-blocking: a reply that is already there (a run's, once poll() said so) costs no poll of its own.
+                msg.ControlLength = controlSize;
+                msg.Flags = 0;
                 n = Native.recvmsg(_fd, &msg, Native.MSG_CMSG_CLOEXEC);
                 var errno = n < 0 ? Marshal.GetLastPInvokeError() : 0;
-                if (errno is not (Native.EINTR or Native.EAGAIN))
+                if (errno == Native.EAGAIN)
+                {
+                    WaitFor(Native.POLLIN);
+                }
+                else if (errno != Native.EINTR)
                 {
                     break;
                 }

@@ -180,11 +180,36 @@ internal abstract class RunCgroup : IDisposable
         _files.Clear();
     }
 
-    /// <summary>Resets peak and usage counters before a run.</summary>
-    public abstract CgroupUsage Begin();
+    // The CPU and OOM-kill counters as the last End read them. Nothing runs in the run cgroup between two runs, so
+    // they are the next run's starting point, which saves reading (or resetting) them before every run. Begin takes
+    // them, so a run that never reached End (it failed on the way) makes the next Begin read afresh.
+    private CgroupUsage? _afterLastRun;
+
+    /// <summary>Resets the peak counter and takes the CPU and OOM-kill counters a run starts from.</summary>
+    public CgroupUsage Begin()
+    {
+        ResetPeak();
+        var start = _afterLastRun ?? ReadCounters();
+        _afterLastRun = null;
+        return start;
+    }
 
     /// <summary>Reads counters after a run; values are relative to <see cref="Begin"/>.</summary>
-    public abstract CgroupUsage End(CgroupUsage start);
+    public CgroupUsage End(CgroupUsage start)
+    {
+        var now = ReadCounters();
+        _afterLastRun = now;
+        return new CgroupUsage(now.CpuNanoseconds - start.CpuNanoseconds, ReadPeak(), now.OomKills - start.OomKills);
+    }
+
+    /// <summary>Starts a new peak-memory measurement.</summary>
+    protected abstract void ResetPeak();
+
+    /// <summary>Peak memory (swap included) since <see cref="ResetPeak"/>.</summary>
+    protected abstract long ReadPeak();
+
+    /// <summary>CPU time and OOM kills so far (peak unused): monotonic counters of the run cgroup.</summary>
+    protected abstract CgroupUsage ReadCounters();
 
     /// <summary>Kills every process of the run (the program cannot escape it: its cgroup fs is read-only).</summary>
     public abstract void KillAll();
@@ -250,7 +275,6 @@ internal sealed class RunCgroupV1 : RunCgroup
     private readonly CgroupFile _limit;
     private readonly CgroupFile _memswLimit;
     private readonly CgroupFile _pidsMax;
-    private readonly CgroupFile _maxUsage;
     private readonly CgroupFile _memswMaxUsage;
     private readonly CgroupFile _cpuUsage;
     private readonly CgroupFile _oomControl;
@@ -273,7 +297,6 @@ internal sealed class RunCgroupV1 : RunCgroup
             _limit = Open("memory", "memory.limit_in_bytes");
             _memswLimit = Open("memory", "memory.memsw.limit_in_bytes");
             _pidsMax = Open("pids", "pids.max");
-            _maxUsage = Open("memory", "memory.max_usage_in_bytes");
             _memswMaxUsage = Open("memory", "memory.memsw.max_usage_in_bytes");
             _cpuUsage = Open("cpuacct", "cpuacct.usage");
             _oomControl = Open("memory", "memory.oom_control");
@@ -309,18 +332,12 @@ internal sealed class RunCgroupV1 : RunCgroup
 
     protected override void SetProcessLimit(long processes) => _pidsMax.Write(processes);
 
-    public override CgroupUsage Begin()
-    {
-        _maxUsage.Write(0);
-        _memswMaxUsage.Write(0);
-        _cpuUsage.Write(0);
-        return new CgroupUsage(0, 0, _oomControl.ReadKey("oom_kill"));
-    }
+    // memory+swap is never below memory alone, so its peak is the run's peak (swap included).
+    protected override void ResetPeak() => _memswMaxUsage.Write(0);
 
-    public override CgroupUsage End(CgroupUsage start) => new(
-        _cpuUsage.ReadLong(),
-        Math.Max(_maxUsage.ReadLong(), _memswMaxUsage.ReadLong()),
-        _oomControl.ReadKey("oom_kill") - start.OomKills);
+    protected override long ReadPeak() => _memswMaxUsage.ReadLong();
+
+    protected override CgroupUsage ReadCounters() => new(_cpuUsage.ReadLong(), 0, _oomControl.ReadKey("oom_kill"));
 
     public override void KillAll()
     {
@@ -417,6 +434,7 @@ internal sealed class RunCgroupV2 : RunCgroup
     {
         _dir = dir;
         _procs = File.OpenHandle(Path.Combine(dir, "cgroup.procs"), FileMode.Open, FileAccess.Write);
+        ProcsHandles = [_procs];
         try
         {
             _memoryMax = Open("memory.max", writable: true);
@@ -433,7 +451,8 @@ internal sealed class RunCgroupV2 : RunCgroup
         }
     }
 
-    public override IReadOnlyList<SafeFileHandle> ProcsHandles => [_procs];
+    // One list for the container's life: the agent connection sends it to the agent once (compared by reference).
+    public override IReadOnlyList<SafeFileHandle> ProcsHandles { get; }
 
     public override string ContainerDirectory => Path.GetDirectoryName(_dir)!;
 
@@ -447,7 +466,7 @@ internal sealed class RunCgroupV2 : RunCgroup
 
     protected override void SetProcessLimit(long processes) => _pidsMax.Write(processes);
 
-    public override CgroupUsage Begin()
+    protected override void ResetPeak()
     {
         // Since Linux 6.12 a write to memory.peak resets the peak seen through that descriptor.
         _peak ??= File.OpenHandle(Path.Combine(_dir, "memory.peak"), FileMode.Open, FileAccess.ReadWrite);
@@ -459,11 +478,9 @@ internal sealed class RunCgroupV2 : RunCgroup
         {
             // Older kernels: the peak is the cgroup's lifetime peak (an upper bound).
         }
-
-        return new CgroupUsage(_cpuStat.ReadKey("usage_usec") * 1000, 0, _memoryEvents.ReadKey("oom_kill"));
     }
 
-    public override CgroupUsage End(CgroupUsage start)
+    protected override long ReadPeak()
     {
         long peak = 0;
         if (_peak is not null)
@@ -473,11 +490,10 @@ internal sealed class RunCgroupV2 : RunCgroup
             _ = long.TryParse(System.Text.Encoding.ASCII.GetString(buffer[..n]).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out peak);
         }
 
-        return new CgroupUsage(
-            (_cpuStat.ReadKey("usage_usec") * 1000) - start.CpuNanoseconds,
-            peak,
-            _memoryEvents.ReadKey("oom_kill") - start.OomKills);
+        return peak;
     }
+
+    protected override CgroupUsage ReadCounters() => new(_cpuStat.ReadKey("usage_usec") * 1000, 0, _memoryEvents.ReadKey("oom_kill"));
 
     public override void KillAll()
     {

@@ -38,6 +38,9 @@ internal sealed class Container : IDisposable
 
     public AgentConnection Agent { get; private set; } = null!;
 
+    /// <summary>The agent's socket (host path).</summary>
+    internal string SocketPath => Path.Combine(_ctlDir, "agent.sock");
+
     public RunCgroup Cgroup { get; private set; } = null!;
 
     /// <summary>The thread that runs this container's processes (see <see cref="SandboxProcess"/>).</summary>

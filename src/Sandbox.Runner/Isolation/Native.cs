@@ -101,6 +101,12 @@ internal static unsafe partial class Native
     [LibraryImport("libc", SetLastError = true)]
     public static partial int close(int fd);
 
+    /// <summary>ioctl request: bytes waiting in a pipe.</summary>
+    public const nuint FIONREAD = 0x541B;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int ioctl(int fd, nuint request, int* value);
+
     [StructLayout(LayoutKind.Sequential)]
     public struct PollFd
     {

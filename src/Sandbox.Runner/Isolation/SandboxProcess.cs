@@ -61,12 +61,11 @@ internal static class SandboxProcess
 
     private static ProcessOutcome Run(Container container, ProcessSpec spec, int runUid, IProgress<OutputChunk>? output, CancellationToken cancellationToken)
     {
-        // Files first, unanswered: the agent writes them while the host prepares the run; the answers come before the reply.
-        var pendingPuts = 0;
+        // Files first, unanswered: the agent writes them while the host prepares the run; if one cannot be created,
+        // the run's reply says so and nothing is started.
         foreach (var file in spec.Files ?? [])
         {
             container.Agent.SendPut(file.Name, file.Content.Span, file.Executable ? 0b111_101_101 : 0b110_100_100, (uint)runUid, (uint)runUid);
-            pendingPuts++;
         }
 
         var limits = spec.Limits;
@@ -112,8 +111,6 @@ internal static class SandboxProcess
         {
             AgentRunReply? reply = null;
             var clock = Stopwatch.StartNew();
-            using (var wall = new CancellationTokenSource(limits.WallTime))
-            using (wall.Token.Register(() => Kill(KillReason.WallTime)))
             using (cancellationToken.Register(() => Kill(KillReason.Cancelled)))
             {
                 try
@@ -126,23 +123,26 @@ internal static class SandboxProcess
                     stderrWrite?.Dispose();
                 }
 
-                // The wall-time timer and cancellation end the program through its cgroup, which makes the agent reply;
-                // past this deadline the agent itself is in doubt.
-                var deadline = limits.WallTime + TimeSpan.FromSeconds(30);
+                // The wall-time limit is this loop's own poll() deadline (no timer per run): it ends the program through
+                // its cgroup, which makes the agent reply, as cancellation does; past the second deadline the agent
+                // itself is in doubt.
+                var agentDeadline = limits.WallTime + TimeSpan.FromSeconds(30);
                 while (reply is null)
                 {
-                    var ready = Poll(container.Agent.Descriptor, pipes, capture, deadline - clock.Elapsed);
-                    if (ready == Readiness.TimedOut)
+                    var wallLeft = limits.WallTime - clock.Elapsed;
+                    if (wallLeft <= TimeSpan.Zero && killed == (int)KillReason.None)
+                    {
+                        Kill(KillReason.WallTime);
+                    }
+
+                    var deadline = killed == (int)KillReason.None ? wallLeft : agentDeadline - clock.Elapsed;
+                    var ready = Poll(container.Agent.Descriptor, pipes, capture, deadline);
+                    if (ready == Readiness.TimedOut && killed != (int)KillReason.None)
                     {
                         throw new AgentException("the agent did not report the end of the run in time");
                     }
 
-                    if (ready == Readiness.Agent && pendingPuts > 0)
-                    {
-                        container.Agent.ReceivePutStatus();
-                        pendingPuts--;
-                    }
-                    else if (ready == Readiness.Agent)
+                    if (ready == Readiness.Agent)
                     {
                         reply = container.Agent.ReceiveRunReply();
                     }
@@ -150,11 +150,23 @@ internal static class SandboxProcess
             }
 
             clock.Stop();
-
-            // Whatever the program left running still holds its stdout: kill it first (the agent did unless the run
-            // never started), then read the output to its end.
-            if (!reply.Cleaned)
+            if (reply.Stage == AgentStage.Put)
             {
+                throw new AgentException($"agent could not create a file in the work directory (errno {reply.Errno})");
+            }
+
+            if (reply.Cleaned)
+            {
+                // No process of the run is left and the agent let go of the pipes as it replied: what they hold is
+                // all there is, read without waiting for anything.
+                foreach (var pipe in pipes)
+                {
+                    pipe.ReadRemaining(capture);
+                }
+            }
+            else
+            {
+                // Whatever the program left running still holds its stdout: kill it first, then read the output to its end.
                 if (spec.After == AfterExit.Reset)
                 {
                     container.Agent.Reset(TimeSpan.FromSeconds(10));
@@ -163,14 +175,14 @@ internal static class SandboxProcess
                 {
                     container.Agent.KillAll(TimeSpan.FromSeconds(10));
                 }
-            }
 
-            var drain = Stopwatch.StartNew();
-            while (pipes.Exists(p => p.Open))
-            {
-                if (Poll(-1, pipes, capture, TimeSpan.FromSeconds(5) - drain.Elapsed) == Readiness.TimedOut)
+                var drain = Stopwatch.StartNew();
+                while (pipes.Exists(p => p.Open))
                 {
-                    throw new AgentException("output pipes stayed open after every process was killed");
+                    if (Poll(-1, pipes, capture, TimeSpan.FromSeconds(5) - drain.Elapsed) == Readiness.TimedOut)
+                    {
+                        throw new AgentException("output pipes stayed open after every process was killed");
+                    }
                 }
             }
 
@@ -255,7 +267,7 @@ internal static class SandboxProcess
         return result;
     }
 
-    /// <summary>The host's read end of one output pipe, read only when poll() says it is ready.</summary>
+    /// <summary>The host's read end of one output pipe, read only when poll() says it is ready (or nothing can write any more).</summary>
     private sealed class OutputPipe(SafeFileHandle handle, OutputStreamKind kind)
     {
         public SafeFileHandle Handle { get; } = handle;
@@ -298,6 +310,51 @@ internal static class SandboxProcess
                     throw new AgentException($"reading the program's output failed: {Native.LastError()}");
                 }
             }
+        }
+
+        /// <summary>
+        /// Reads what the pipe still holds and ends the stream, without waiting: only once no process can write to it
+        /// any more (a writer still there would make this miss its later output).
+        /// </summary>
+        public unsafe void ReadRemaining(OutputCapture capture)
+        {
+            if (!Open)
+            {
+                return;
+            }
+
+            var fd = (int)Handle.DangerousGetHandle();
+            int left;
+            if (Native.ioctl(fd, Native.FIONREAD, &left) != 0)
+            {
+                throw new AgentException($"FIONREAD on the program's output failed: {Native.LastError()}");
+            }
+
+            var buffer = capture.Buffer;
+            while (left > 0)
+            {
+                nint n;
+                fixed (byte* p = buffer)
+                {
+                    n = Native.read(fd, p, (nuint)Math.Min(left, buffer.Length));
+                }
+
+                if (n <= 0)
+                {
+                    if (n < 0 && Marshal.GetLastPInvokeError() == Native.EINTR)
+                    {
+                        continue;
+                    }
+
+                    break;
+                }
+
+                capture.Add(Kind, buffer.AsSpan(0, (int)n), end: false);
+                left -= (int)n;
+            }
+
+            capture.Add(Kind, [], end: true);
+            Open = false;
         }
     }
 

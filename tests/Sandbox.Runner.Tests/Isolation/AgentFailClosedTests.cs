@@ -46,6 +46,110 @@ public sealed class AgentFailClosedTests(SandboxFixture sandbox)
     }
 
     [Fact]
+    public async Task RunRequest_WithoutARunCgroup_IsRefusedBeforeAnythingStarts()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var pool = await sandbox.Engine.PoolAsync(timeout.Token);
+        var container = await pool.AcquireAsync(timeout.Token);
+        try
+        {
+            // No cgroup descriptor with the run: it would escape the run's limits and accounting.
+            var reply = Refused(spec => container.Agent.SendRun(spec.Spec, spec.Stdin, spec.Stdout, spec.Stdout, []), container.Agent);
+            Assert.Equal(AgentStage.Request, reply.Stage);
+            Assert.Equal(22, reply.Errno);
+        }
+        finally
+        {
+            pool.Release(container);
+        }
+
+        await AssertServesAsync(timeout.Token);
+    }
+
+    [Fact]
+    public async Task RunRequest_UsingStoredCgroups_OnAConnectionThatNeverPassedThem_IsRefused() =>
+        await AssertReplacedAfterAsync(container =>
+        {
+            // A new connection starts with nothing stored: the agent forgets the last host's descriptors.
+            container.Agent.Dispose();
+            using var fresh = AgentConnection.Connect(container.SocketPath);
+            var reply = Refused(spec => fresh.SendRunWithStoredCgroups(spec.Spec, spec.Stdin, spec.Stdout, spec.Stdout), fresh);
+            Assert.Equal(AgentStage.Request, reply.Stage);
+            Assert.Equal(22, reply.Errno);
+            Assert.Equal(1, fresh.Ping(TimeSpan.FromSeconds(10)));
+        });
+
+    [Fact]
+    public async Task FileSentAhead_ThatCannotBeCreated_FailsTheNextRunBeforeItStarts_AndOnlyThatRun()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var pool = await sandbox.Engine.PoolAsync(timeout.Token);
+        var container = await pool.AcquireAsync(timeout.Token);
+        try
+        {
+            // The second file of the same name cannot be created (O_EXCL): the run that follows is not started.
+            container.Agent.SendPut("twice", "first"u8, 0b110_100_100, 1000, 1000);
+            container.Agent.SendPut("twice", "second"u8, 0b110_100_100, 1000, 1000);
+            var reply = Refused(spec => container.Agent.SendRun(spec.Spec, spec.Stdin, spec.Stdout, spec.Stdout, container.Cgroup.ProcsHandles), container.Agent);
+            Assert.Equal(AgentStage.Put, reply.Stage);
+            Assert.Equal(17, reply.Errno);
+
+            // A reset forgets it: the next files and run go through, and the first file is gone with the reset.
+            container.Agent.Reset(TimeSpan.FromSeconds(10));
+            container.Agent.SendPut("once", "fine"u8, 0b110_100_100, 1000, 1000);
+            var (outRead, outWrite) = Native.Pipe();
+            using (outRead)
+            using (outWrite)
+            using (var stdin = Native.SealedMemfd("stdin", []))
+            {
+                var spec = new AgentRunSpec(["/bin/sh", "-c", "cat once; ls"], ["PATH=/usr/bin:/bin"], "/box/work", 1000, 1000, 1, 1 << 20, 64, 8 << 20, 16, AgentAfter.Kill);
+                container.Agent.SendRun(spec, stdin, outWrite, outWrite, container.Cgroup.ProcsHandles);
+                outWrite.Dispose();
+                var reply2 = container.Agent.ReceiveRunReply();
+                Assert.True(reply2.Started);
+                Assert.Equal(0, reply2.ExitCode);
+                Assert.True(reply2.Cleaned);
+                using var output = new FileStream(outRead, FileAccess.Read);
+                using var reader = new StreamReader(output);
+                Assert.Equal("fineonce\n", await reader.ReadToEndAsync(timeout.Token));
+            }
+        }
+        finally
+        {
+            pool.Release(container);
+        }
+
+        await AssertServesAsync(timeout.Token);
+    }
+
+    private sealed record RunPipes(AgentRunSpec Spec, Microsoft.Win32.SafeHandles.SafeFileHandle Stdin, Microsoft.Win32.SafeHandles.SafeFileHandle Stdout);
+
+    /// <summary>Sends a run that must not start (through <paramref name="send"/>) and checks that nothing did.</summary>
+    private static AgentRunReply Refused(Action<RunPipes> send, AgentConnection agent)
+    {
+        var (outRead, outWrite) = Native.Pipe();
+        using (outRead)
+        using (var stdin = Native.SealedMemfd("stdin", []))
+        {
+            using (outWrite)
+            {
+                var spec = new AgentRunSpec(["/bin/sh", "-c", "echo started"], ["PATH=/usr/bin:/bin"], "/box/work", 1000, 1000, 1, 1 << 20, 64, 8 << 20, 16, AgentAfter.Kill);
+                send(new RunPipes(spec, stdin, outWrite));
+            }
+
+            var reply = agent.ReceiveRunReply();
+            Assert.False(reply.Started);
+            Assert.Equal(0, reply.Pid);
+            Assert.False(reply.Cleaned);
+            // Nothing ran, so nothing wrote; the agent let go of the pipe with its reply.
+            using var output = new FileStream(outRead, FileAccess.Read);
+            using var reader = new StreamReader(output);
+            Assert.Equal("", reader.ReadToEnd());
+            return reply;
+        }
+    }
+
+    [Fact]
     public async Task Packet_WithAWrongMagic_EndsTheConnection_AndTheContainerIsReplaced() =>
         await AssertReplacedAfterAsync(container =>
         {
