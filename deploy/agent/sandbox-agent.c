@@ -421,9 +421,28 @@ static int remove_box_dir(const char *name)
     return -1;
 }
 
-/* Resets the writable space: /box/work (the run's, mode 0755), /box/tmp and /box/shm (1777) are removed and made
- * anew, so not even a folder's own timestamps or extended attributes carry over to the next run. At start the
- * whole of /box is wiped first (a restarted agent finds whatever was there). */
+/* How /box/tmp and /box/shm looked right after the agent made them (valid when known). */
+static struct stat made[3];
+static int made_known[3];
+
+/* True when a folder is still exactly as the agent made it: the same inode, empty (tmpfs counts every entry in a
+ * folder's size; no subfolder in its link count), the same mode and owner, and not one timestamp moved (an entry
+ * made or removed moves mtime and ctime, a listing moves atime). Runs cannot chmod, chown or set attributes on
+ * these folders (they belong to container root), so such a folder is as fresh as a new one. */
+static int as_made(const struct stat *now, const struct stat *then)
+{
+    return now->st_ino == then->st_ino && now->st_dev == then->st_dev && now->st_mode == then->st_mode &&
+           now->st_uid == then->st_uid && now->st_gid == then->st_gid && now->st_nlink == 2 &&
+           now->st_size == then->st_size && now->st_atim.tv_sec == then->st_atim.tv_sec &&
+           now->st_atim.tv_nsec == then->st_atim.tv_nsec && now->st_mtim.tv_sec == then->st_mtim.tv_sec &&
+           now->st_mtim.tv_nsec == then->st_mtim.tv_nsec && now->st_ctim.tv_sec == then->st_ctim.tv_sec &&
+           now->st_ctim.tv_nsec == then->st_ctim.tv_nsec;
+}
+
+/* Resets the writable space: /box/work (the run's, mode 0755) is removed and made anew after every run, and so are
+ * /box/tmp and /box/shm (1777, container root's) unless they are untouched since they were made (as_made); so not
+ * even a folder's own timestamps or extended attributes carry over to the next run. At start the whole of /box is
+ * wiped first (a restarted agent finds whatever was there). */
 static int prepare_box(uid_t uid, gid_t gid)
 {
     if (box_fd < 0) {
@@ -441,11 +460,15 @@ static int prepare_box(uid_t uid, gid_t gid)
         mode_t mode;
     } dirs[] = { { WORK_DIR, 0755 }, { TMP_DIR, 01777 }, { SHM_DIR, 01777 } };
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-        if (remove_box_dir(dirs[i].name) != 0) return -1;
-    }
-    /* The agent's umask is 0 (see main), so the modes are exact. */
-    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-        if (mkdirat(box_fd, dirs[i].name, dirs[i].mode) != 0) return -1;
+        struct stat now;
+        if (made_known[i] && fstatat(box_fd, dirs[i].name, &now, AT_SYMLINK_NOFOLLOW) == 0 && as_made(&now, &made[i])) {
+            continue;
+        }
+        made_known[i] = 0;
+        /* The agent's umask is 0 (see main), so the mode is exact. */
+        if (remove_box_dir(dirs[i].name) != 0 || mkdirat(box_fd, dirs[i].name, dirs[i].mode) != 0) return -1;
+        /* The work folder belongs to the run's uid (it could change its mode or attributes): always made anew. */
+        if (i > 0 && fstatat(box_fd, dirs[i].name, &made[i], AT_SYMLINK_NOFOLLOW) == 0) made_known[i] = 1;
     }
     work_fd = openat(box_fd, WORK_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (work_fd < 0) return -1;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Sandbox.Runner.Execution;
+using Sandbox.Runner.Isolation;
 using Sandbox.Runner.Tests.Exploits.Infrastructure;
 using Sandbox.Runner.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -175,6 +176,52 @@ public sealed class CleanupTests(SandboxFixture sandbox, ITestOutputHelper log) 
         // The last runs' leftovers, on every slot; then the host: same containers (none replaced: every release found
         // an empty run cgroup), same cgroups, no mounts, marker intact.
         await AssertUntouchedAsync(before);
+    }
+
+    [Fact]
+    public async Task TmpAndShm_TouchedByARun_AreMadeAnew_UntouchedOnes_AreKept()
+    {
+        var pool = await Sandbox.Engine.PoolAsync(Timeout());
+        var container = await pool.AcquireAsync(Timeout());
+        try
+        {
+            const string Inodes = "stat -L -c %i /tmp /dev/shm /box/work | tr '\\n' ' '";
+            var first = RunAndReset(container, Inodes);
+            // Nothing touched them: /tmp and /dev/shm are the same folders; the work folder is always new.
+            var second = RunAndReset(container, Inodes + "; touch /tmp/a /dev/shm/b; rm /tmp/a /dev/shm/b");
+            var third = RunAndReset(container, Inodes + "; ls -la /tmp /dev/shm > /dev/null");
+            Assert.Equal(first.Split(' ')[..2], second.Split(' ')[..2]);
+            Assert.NotEqual(first.Split(' ')[2], second.Split(' ')[2]);
+            // Files made and removed again moved their timestamps: both were made anew, empty.
+            Assert.NotEqual(second.Split(' ')[0], third.Split(' ')[0]);
+            Assert.NotEqual(second.Split(' ')[1], third.Split(' ')[1]);
+            Assert.Equal("", RunAndReset(container, "ls -A /tmp /dev/shm /box/work | grep -v ':$' | grep -v '^$' || true"));
+        }
+        finally
+        {
+            pool.Release(container, alreadyReset: true);
+        }
+    }
+
+    /// <summary>Runs a shell command in <paramref name="container"/> through its agent, which resets the box before it replies.</summary>
+    private static string RunAndReset(Container container, string command)
+    {
+        var (outRead, outWrite) = Native.Pipe();
+        using (outRead)
+        using (var stdin = Native.SealedMemfd("stdin", []))
+        {
+            using (outWrite)
+            {
+                var spec = new AgentRunSpec(["/bin/sh", "-c", command], ["PATH=/usr/bin:/bin"], "/box/work", 1000, 1000, 5, 1 << 20, 64, 8 << 20, 16, AgentAfter.Reset);
+                container.Agent.SendRun(spec, stdin, outWrite, outWrite, container.Cgroup.ProcsHandles);
+            }
+
+            var reply = container.Agent.ReceiveRunReply();
+            Assert.True(reply.Started && reply.ExitCode == 0 && reply.Cleaned, reply.ToString());
+            using var output = new FileStream(outRead, FileAccess.Read);
+            using var reader = new StreamReader(output);
+            return reader.ReadToEnd();
+        }
     }
 
     [Fact]
