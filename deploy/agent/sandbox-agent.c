@@ -36,6 +36,7 @@
 #include <sys/types.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 #include <linux/audit.h>
 #include <linux/capability.h>
@@ -421,6 +422,16 @@ static int remove_box_dir(const char *name)
     return -1;
 }
 
+/* What /box/work holds since it was made: the files the agent put there, by name, while that is all it holds
+ * (work_tracked), and how the folder looked when the run started (work_at_run, valid when work_stat_known). A run
+ * that changed nothing in the folder itself leaves only those files: they are removed by name and the folder kept. */
+#define MAX_TRACKED_FILES 16
+static char tracked_names[MAX_TRACKED_FILES][SBX_MAX_NAME + 1];
+static int tracked_count = 0;
+static int work_tracked = 0;
+static struct stat work_at_run;
+static int work_stat_known = 0;
+
 /* How /box/tmp and /box/shm looked right after the agent made them (valid when known). */
 static struct stat made[3];
 static int made_known[3];
@@ -439,7 +450,8 @@ static int as_made(const struct stat *now, const struct stat *then)
            now->st_ctim.tv_nsec == then->st_ctim.tv_nsec;
 }
 
-/* Resets the writable space: /box/work (the run's, mode 0755) is removed and made anew after every run, and so are
+/* Resets the writable space: /box/work (the run's, mode 0755) is removed and made anew after every run unless the run
+ * changed nothing in it (then the files put for it are removed and the folder, as it was, stays), and so are
  * /box/tmp and /box/shm (1777, container root's) unless they are untouched since they were made (as_made); so not
  * even a folder's own timestamps or extended attributes carry over to the next run. At start the whole of /box is
  * wiped first (a restarted agent finds whatever was there). */
@@ -451,7 +463,23 @@ static int prepare_box(uid_t uid, gid_t gid)
         int all = openat(box_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (all < 0 || wipe_dir(all) != 0) return -1;
     }
-    if (work_fd >= 0) {
+    if (work_fd >= 0 && work_stat_known) {
+        /* The run's work folder as it was when the run started (same inode, size, link count, mode, owner and all
+         * three timestamps): nothing was added, removed, renamed or changed in it, so it holds exactly the files
+         * put before the run. The run could only have written into those, and they go. */
+        struct stat now;
+        /* No extended attribute either (an ACL is one): the run owns this folder and could have set one. */
+        int kept = fstat(work_fd, &now) == 0 && as_made(&now, &work_at_run) && flistxattr(work_fd, NULL, 0) == 0;
+        for (int i = 0; kept && i < tracked_count; i++) {
+            kept = unlinkat(work_fd, tracked_names[i], 0) == 0;
+        }
+        work_stat_known = 0;
+        tracked_count = 0;
+        if (!kept) work_tracked = 0;
+    } else {
+        work_tracked = 0;
+    }
+    if (!work_tracked && work_fd >= 0) {
         close(work_fd);
         work_fd = -1;
     }
@@ -461,18 +489,25 @@ static int prepare_box(uid_t uid, gid_t gid)
     } dirs[] = { { WORK_DIR, 0755 }, { TMP_DIR, 01777 }, { SHM_DIR, 01777 } };
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
         struct stat now;
-        if (made_known[i] && fstatat(box_fd, dirs[i].name, &now, AT_SYMLINK_NOFOLLOW) == 0 && as_made(&now, &made[i])) {
+        if (i == 0 ? work_tracked
+                   : made_known[i] && fstatat(box_fd, dirs[i].name, &now, AT_SYMLINK_NOFOLLOW) == 0 && as_made(&now, &made[i])) {
             continue;
         }
         made_known[i] = 0;
         /* The agent's umask is 0 (see main), so the mode is exact. */
         if (remove_box_dir(dirs[i].name) != 0 || mkdirat(box_fd, dirs[i].name, dirs[i].mode) != 0) return -1;
-        /* The work folder belongs to the run's uid (it could change its mode or attributes): always made anew. */
+        /* The work folder is checked against how it was when the run started instead (see above). */
         if (i > 0 && fstatat(box_fd, dirs[i].name, &made[i], AT_SYMLINK_NOFOLLOW) == 0) made_known[i] = 1;
     }
+    if (work_tracked) {
+        return 0;
+    }
     work_fd = openat(box_fd, WORK_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (work_fd < 0) return -1;
-    return fchown(work_fd, uid, gid);
+    if (work_fd < 0 || fchown(work_fd, uid, gid) != 0) return -1;
+    /* A new, empty folder: nothing in it yet to remove by name. */
+    work_tracked = 1;
+    tracked_count = 0;
+    return 0;
 }
 
 static int valid_name(const char *name, size_t len)
@@ -525,6 +560,8 @@ static int put_file(const char *payload, size_t len, const int *fds, int nfds, i
     if (is_dir) {
         int err = 0;
         if (mkdirat(work, cname, 0700) != 0) return errno;
+        /* A run could fill a folder without touching the work folder itself. */
+        work_tracked = 0;
         int d = openat(work, cname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (d < 0 || fchown(d, req.uid, req.gid) != 0 || fchmod(d, req.mode & 07777) != 0) err = errno ? errno : EIO;
         if (d >= 0) close(d);
@@ -535,6 +572,11 @@ static int put_file(const char *payload, size_t len, const int *fds, int nfds, i
      * mode (the agent's umask is 0): no process of a run exists while files are put. */
     int out = openat(work, cname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, req.mode & 0777);
     if (out < 0) return errno;
+    if (work_tracked && tracked_count < MAX_TRACKED_FILES) {
+        memcpy(tracked_names[tracked_count++], cname, req.name_len + 1);
+    } else {
+        work_tracked = 0;
+    }
     int err = 0;
     int64_t total = 0;
     if (inline_content) {
@@ -706,6 +748,9 @@ static int op_run(int sock, const char *payload, size_t len, int *fds, int nfds)
         .cgroups = stored ? stored_cgroups : fds + 3, .ncgroups = stored ? stored_ncgroups : (int)req.cgroup_fds,
         .err = 0, .stage = 0
     };
+    /* The work folder as the run finds it (prepare_box compares it afterwards). Stat-ing it also makes the kernel
+     * (6.13+, multigrain timestamps) give the next change to it a fine-grained, so different, timestamp. */
+    work_stat_known = work_tracked && work_fd >= 0 && fstat(work_fd, &work_at_run) == 0;
     pid_t pid = vfork();
     if (pid == 0) {
         child_exec(&ctx);
@@ -731,6 +776,11 @@ static int op_run(int sock, const char *payload, size_t len, int *fds, int nfds)
         rep.stage = (uint32_t)ctx.stage;
     } else {
         rep.ok = 1;
+    }
+    if (req.after != SBX_AFTER_RESET) {
+        /* The box is not reset after this run: whatever it made stays, so the work folder is not known any more. */
+        work_tracked = 0;
+        work_stat_known = 0;
     }
     rep.wait_status = status;
     rep.utime_us = (int64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec;

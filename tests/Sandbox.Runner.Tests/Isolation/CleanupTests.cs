@@ -179,23 +179,51 @@ public sealed class CleanupTests(SandboxFixture sandbox, ITestOutputHelper log) 
     }
 
     [Fact]
-    public async Task TmpAndShm_TouchedByARun_AreMadeAnew_UntouchedOnes_AreKept()
+    public async Task WritableFolders_TouchedByARun_AreMadeAnew_UntouchedOnes_AreKept()
     {
         var pool = await Sandbox.Engine.PoolAsync(Timeout());
         var container = await pool.AcquireAsync(Timeout());
         try
         {
+            // Inodes of /tmp, /dev/shm and the work folder, as the run finds them.
             const string Inodes = "stat -L -c %i /tmp /dev/shm /box/work | tr '\\n' ' '";
-            var first = RunAndReset(container, Inodes);
-            // Nothing touched them: /tmp and /dev/shm are the same folders; the work folder is always new.
-            var second = RunAndReset(container, Inodes + "; touch /tmp/a /dev/shm/b; rm /tmp/a /dev/shm/b");
-            var third = RunAndReset(container, Inodes + "; ls -la /tmp /dev/shm > /dev/null");
-            Assert.Equal(first.Split(' ')[..2], second.Split(' ')[..2]);
-            Assert.NotEqual(first.Split(' ')[2], second.Split(' ')[2]);
-            // Files made and removed again moved their timestamps: both were made anew, empty.
-            Assert.NotEqual(second.Split(' ')[0], third.Split(' ')[0]);
-            Assert.NotEqual(second.Split(' ')[1], third.Split(' ')[1]);
+            string[] Run(string then = "true", params (string Name, string Content)[] files) =>
+                RunAndReset(container, Inodes + "; " + then, AgentAfter.Reset, files).Split([' ', '\n'], StringSplitOptions.RemoveEmptyEntries);
+
+            // Whatever came before (here: a file put, a step that keeps its files, then a reset) leaves nothing to it.
+            RunAndReset(container, "true", AgentAfter.Kill, ("earlier", "x"));
+            container.Agent.Reset(TimeSpan.FromSeconds(10));
+            var first = Run();
+            // Nothing touched them: the same three folders.
+            var second = Run("touch /tmp/a /dev/shm/b; rm /tmp/a /dev/shm/b");
+            Assert.Equal(first, second);
+            // A file made and removed again in /tmp and /dev/shm moved their timestamps: both were made anew.
+            var third = Run("touch x; rm x");
+            Assert.NotEqual(second[0], third[0]);
+            Assert.NotEqual(second[1], third[1]);
+            Assert.Equal(second[2], third[2]);
+            // The same in the work folder, here by setting an extended attribute on it: the next run finds a new
+            // folder, without the attribute.
+            var fourth = Run("python3 -c \"import os; os.setxattr('/box/work', 'user.mark', b'1')\"");
+            Assert.Equal(third[..2], fourth[..2]);
+            Assert.NotEqual(third[2], fourth[2]);
+            var fifth = Run("python3 -c \"import os; print(os.listxattr('/box/work'))\"");
+            Assert.NotEqual(fourth[2], fifth[2]);
+            Assert.Equal("[]", fifth[3]);
             Assert.Equal("", RunAndReset(container, "ls -A /tmp /dev/shm /box/work | grep -v ':$' | grep -v '^$' || true"));
+
+            // Files put for a run go with the reset even when the folder stays, written to or not.
+            var put = Run("cat a b; echo changed > a", ("a", "1"), ("b", "2"));
+            Assert.Equal(["12"], put[3..]);
+            var afterPut = Run("ls -A");
+            Assert.Equal(put[..3], afterPut[..3]);
+            Assert.Equal(3, afterPut.Length);
+
+            // A step that keeps its files (a compiler's) and a run after it: nothing of either is left after the reset.
+            Assert.Equal("", RunAndReset(container, "cp src out", AgentAfter.Kill, ("src", "x")));
+            Assert.Equal("out src\n", RunAndReset(container, "ls -A | tr '\\n' ' ' | sed 's/ $/\\n/'"));
+            var afterSteps = Run("ls -A");
+            Assert.Equal(3, afterSteps.Length);
         }
         finally
         {
@@ -203,16 +231,24 @@ public sealed class CleanupTests(SandboxFixture sandbox, ITestOutputHelper log) 
         }
     }
 
-    /// <summary>Runs a shell command in <paramref name="container"/> through its agent, which resets the box before it replies.</summary>
-    private static string RunAndReset(Container container, string command)
+    /// <summary>
+    /// Runs a shell command in <paramref name="container"/> through its agent with <paramref name="files"/> put ahead;
+    /// the agent resets the box (or does what <paramref name="after"/> says) before it replies.
+    /// </summary>
+    private static string RunAndReset(Container container, string command, AgentAfter after = AgentAfter.Reset, params (string Name, string Content)[] files)
     {
+        foreach (var (name, content) in files)
+        {
+            container.Agent.SendPut(name, System.Text.Encoding.UTF8.GetBytes(content), 0b110_100_100, 1000, 1000);
+        }
+
         var (outRead, outWrite) = Native.Pipe();
         using (outRead)
         using (var stdin = Native.SealedMemfd("stdin", []))
         {
             using (outWrite)
             {
-                var spec = new AgentRunSpec(["/bin/sh", "-c", command], ["PATH=/usr/bin:/bin"], "/box/work", 1000, 1000, 5, 1 << 20, 64, 8 << 20, 16, AgentAfter.Reset);
+                var spec = new AgentRunSpec(["/bin/sh", "-c", command], ["PATH=/usr/bin:/bin"], "/box/work", 1000, 1000, 5, 1 << 20, 64, 8 << 20, 16, after);
                 container.Agent.SendRun(spec, stdin, outWrite, outWrite, container.Cgroup.ProcsHandles);
             }
 
