@@ -99,6 +99,11 @@ internal sealed class AgentConnection : IDisposable
     private int _timeoutMs = -1;
     // The run cgroup's join descriptors the agent holds for this connection (SBX_OP_CGROUPS), so a run passes none.
     private IReadOnlyList<SafeFileHandle>? _agentCgroups;
+    // Files put ahead of the next request, sent with it.
+    private readonly List<Outgoing> _ahead = [];
+
+    /// <summary>One packet to send, the descriptors to pass with it, and a memfd of ours to close once it is sent.</summary>
+    private sealed record Outgoing(byte[] Packet, IReadOnlyList<SafeFileHandle> Fds, SafeFileHandle? Owned);
 
     private AgentConnection(int fd)
     {
@@ -167,6 +172,8 @@ internal sealed class AgentConnection : IDisposable
                 Native.close(_fd);
                 _fd = -1;
             }
+
+            DropAhead();
         }
     }
 
@@ -197,27 +204,20 @@ internal sealed class AgentConnection : IDisposable
     /// an answer: the agent writes it while the host prepares the run, and if it cannot, the next run's reply says so
     /// (<see cref="AgentStage.Put"/>) and nothing is started.
     /// </summary>
+    /// <remarks>
+    /// Nothing is sent yet: the file goes out with the next request, in one system call with it, so the agent wakes
+    /// once for a run and its files.
+    /// </remarks>
     public void SendPut(string name, ReadOnlySpan<byte> content, int mode, uint uid, uint gid)
     {
+        // Small files (most sources) travel inside the request: no memfd to make, pass and read back.
         var packet = BuildPutPacket(AgentOp.PutAhead, name, mode, uid, gid, content);
-        if (packet is not null)
-        {
-            // Small files (most sources) travel inside the request: no memfd to make, pass and read back.
-            lock (_gate)
-            {
-                _timeoutMs = 10_000;
-                Send(packet, []);
-            }
-
-            return;
-        }
-
-        using var memfd = Native.SealedMemfd("sandbox-put", content);
-        packet = BuildPutPacket(AgentOp.PutAhead, name, mode, uid, gid)!;
+        var memfd = packet is null ? Native.SealedMemfd("sandbox-put", content) : null;
+        packet ??= BuildPutPacket(AgentOp.PutAhead, name, mode, uid, gid)!;
         lock (_gate)
         {
-            _timeoutMs = 10_000;
-            Send(packet, [memfd]);
+            ObjectDisposedException.ThrowIf(_fd < 0, this);
+            _ahead.Add(new Outgoing(packet, memfd is null ? [] : [memfd], memfd));
         }
     }
 
@@ -564,59 +564,109 @@ internal sealed class AgentConnection : IDisposable
         }
     }
 
-    private unsafe void Send(ReadOnlySpan<byte> packet, IReadOnlyList<SafeFileHandle> fds)
+    /// <summary>Sends the files put ahead, then <paramref name="packet"/> with <paramref name="fds"/>: one sendmmsg for all.</summary>
+    private void Send(ReadOnlySpan<byte> packet, IReadOnlyList<SafeFileHandle> fds)
     {
         ObjectDisposedException.ThrowIf(_fd < 0, this);
+        _ahead.Add(new Outgoing(packet.ToArray(), fds, null));
+        try
+        {
+            SendAll(_ahead);
+        }
+        finally
+        {
+            DropAhead();
+        }
+    }
+
+    private void DropAhead()
+    {
+        foreach (var message in _ahead)
+        {
+            message.Owned?.Dispose();
+        }
+
+        _ahead.Clear();
+    }
+
+    private unsafe void SendAll(List<Outgoing> messages)
+    {
+        // Per message: its header, one iovec and the room for its descriptors, in one native block.
+        var controlSizes = new int[messages.Count];
+        var total = 0;
+        for (var i = 0; i < messages.Count; i++)
+        {
+            controlSizes[i] = messages[i].Fds.Count == 0 ? 0 : 16 + Align8(messages[i].Fds.Count * 4);
+            total += sizeof(Native.MMsgHdr) + sizeof(Native.IoVec) + controlSizes[i];
+        }
+
+        var block = (byte*)NativeMemory.AllocZeroed((nuint)total);
+        var pinned = new GCHandle[messages.Count];
         var added = new List<SafeFileHandle>();
         try
         {
-            var cmsgSpace = fds.Count == 0 ? 0 : 16 + Align8(fds.Count * 4);
-            var control = stackalloc byte[Math.Max(cmsgSpace, 1)];
-            if (fds.Count > 0)
+            var headers = (Native.MMsgHdr*)block;
+            var iovs = (Native.IoVec*)(block + (messages.Count * sizeof(Native.MMsgHdr)));
+            var control = (byte*)(iovs + messages.Count);
+            for (var i = 0; i < messages.Count; i++)
             {
-                new Span<byte>(control, cmsgSpace).Clear();
-                var cm = (Native.CMsgHdr*)control;
-                cm->Length = (nuint)(16 + (fds.Count * 4));
-                cm->Level = Native.SOL_SOCKET;
-                cm->Type = Native.SCM_RIGHTS;
-                var data = (int*)(control + 16);
-                for (var i = 0; i < fds.Count; i++)
+                var message = messages[i];
+                pinned[i] = GCHandle.Alloc(message.Packet, GCHandleType.Pinned);
+                iovs[i] = new Native.IoVec { Base = (void*)pinned[i].AddrOfPinnedObject(), Length = (nuint)message.Packet.Length };
+                headers[i].Header.Iov = &iovs[i];
+                headers[i].Header.IovLength = 1;
+                if (message.Fds.Count > 0)
                 {
-                    var success = false;
-                    fds[i].DangerousAddRef(ref success);
-                    added.Add(fds[i]);
-                    data[i] = (int)fds[i].DangerousGetHandle();
+                    var cm = (Native.CMsgHdr*)control;
+                    cm->Length = (nuint)(16 + (message.Fds.Count * 4));
+                    cm->Level = Native.SOL_SOCKET;
+                    cm->Type = Native.SCM_RIGHTS;
+                    var data = (int*)(control + 16);
+                    for (var f = 0; f < message.Fds.Count; f++)
+                    {
+                        var success = false;
+                        message.Fds[f].DangerousAddRef(ref success);
+                        added.Add(message.Fds[f]);
+                        data[f] = (int)message.Fds[f].DangerousGetHandle();
+                    }
+
+                    headers[i].Header.Control = control;
+                    headers[i].Header.ControlLength = (nuint)controlSizes[i];
+                    control += controlSizes[i];
                 }
             }
 
-            fixed (byte* p = packet)
+            var sent = 0;
+            while (sent < messages.Count)
             {
-                var iov = new Native.IoVec { Base = p, Length = (nuint)packet.Length };
-                var msg = new Native.MsgHdr
+                var n = Native.sendmmsg(_fd, headers + sent, (uint)(messages.Count - sent), Native.MSG_NOSIGNAL);
+                if (n < 0)
                 {
-                    Iov = &iov,
-                    IovLength = 1,
-                    Control = fds.Count > 0 ? control : null,
-                    ControlLength = (nuint)cmsgSpace,
-                };
-                nint n;
-                while (true)
-                {
-                    n = Native.sendmsg(_fd, &msg, Native.MSG_NOSIGNAL);
-                    var errno = n < 0 ? Marshal.GetLastPInvokeError() : 0;
+                    var errno = Marshal.GetLastPInvokeError();
                     if (errno == Native.EAGAIN)
                     {
                         WaitFor(Native.POLLOUT);
+                        continue;
                     }
-                    else if (errno != Native.EINTR)
+
+                    if (errno == Native.EINTR)
                     {
-                        break;
+                        continue;
                     }
-                }
-                if (n != packet.Length)
-                {
+
                     throw new AgentException($"sending to the agent failed: {Native.LastError()}");
                 }
+
+                for (var i = sent; i < sent + n; i++)
+                {
+                    // A packet goes whole or not at all.
+                    if (headers[i].Length != (uint)messages[i].Packet.Length)
+                    {
+                        throw new AgentException("sending to the agent failed: a packet went out cut short");
+                    }
+                }
+
+                sent += n;
             }
         }
         finally
@@ -625,6 +675,16 @@ internal sealed class AgentConnection : IDisposable
             {
                 h.DangerousRelease();
             }
+
+            foreach (var handle in pinned)
+            {
+                if (handle.IsAllocated)
+                {
+                    handle.Free();
+                }
+            }
+
+            NativeMemory.Free(block);
         }
     }
 
