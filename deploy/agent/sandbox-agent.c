@@ -167,6 +167,8 @@ static void child_exec(struct child_ctx *c)
     if (chdir(c->cwd) != 0) {
         child_fail(c, SBX_STAGE_CHDIR);
     }
+    /* The agent works with umask 0 (its modes are exact); a program gets the usual one. */
+    umask(022);
 
     /* 5. stdio; the agent keeps 0-2 on /dev/null, so passed fds are always >= 3 and dup2 cannot clobber. */
     if (dup2(c->stdio[0], 0) < 0 || dup2(c->stdio[1], 1) < 0 || dup2(c->stdio[2], 2) < 0) {

@@ -17,6 +17,16 @@ public sealed class EngineSmokeTests(SandboxFixture sandbox)
         Assert.Equal("err\n", result.Stderr);
     }
 
+    [Fact]
+    public async Task Run_StartsWithTheUsualUmask()
+    {
+        // The agent itself works with umask 0; a program must not inherit it (world-writable files by default).
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var result = await sandbox.Runner.RunAsync(new RunRequest("bash", "umask; touch f; mkdir d; stat -c '%a' f d"), null, timeout.Token);
+        Assert.True(result.Verdict == RunVerdict.Ok, result.ToString());
+        Assert.Equal("0022\n644\n755\n", result.Stdout);
+    }
+
     [Theory]
     [InlineData(0)] // empty, inline
     [InlineData(1000)] // inline in the request
