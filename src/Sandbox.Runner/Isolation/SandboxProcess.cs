@@ -395,7 +395,8 @@ internal static class SandboxProcess
 
             _total += keep;
             var flush = end || exceeded;
-            if (keep > 0 || flush)
+            // A stream that ends without a byte read has nothing to flush (no decoder made for it).
+            if (keep > 0 || (flush && _decoders.ContainsKey(kind)))
             {
                 if (!_decoders.TryGetValue(kind, out var decoder))
                 {
