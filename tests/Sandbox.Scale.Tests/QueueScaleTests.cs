@@ -138,6 +138,39 @@ public sealed class QueueScaleTests(QueueCluster cluster) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task JobWhoseEveryHostDies_FailsWithAClearError_AfterTheQueuesLastDelivery()
+    {
+        // Every host that starts the job is killed at once (as if the job brought it down); killed hosts come back, so
+        // there is always a host for the next delivery. After the queue's last delivery (5) nothing will take the job
+        // again: the client must say so instead of waiting forever.
+        await using var client = await cluster.ClientAsync(Timeout);
+        var starts = System.Threading.Channels.Channel.CreateUnbounded<RunAttempt>();
+        var recorder = new JobRecorder { OnStarted = attempt => starts.Writer.TryWrite(attempt) };
+        var clock = Stopwatch.StartNew();
+        var run = client.RunAsync(new RunParams("python", "import time\nprint('start', flush=True)\ntime.sleep(30)"), recorder, Timeout);
+        var killer = Task.Run(async () =>
+        {
+            await foreach (var attempt in starts.Reader.ReadAllAsync(Timeout))
+            {
+                var index = Enumerable.Range(0, 3).Single(i => QueueCluster.HostName(i) == attempt.Host);
+                cluster.Host(index).Kill();
+                await cluster.Host(index).WaitForExitAsync(Timeout);
+                await cluster.EnsureHostsAsync(3, Timeout);
+            }
+        });
+
+        var error = await Assert.ThrowsAsync<SandboxRpcException>(() => run.Within(Timeout));
+        starts.Writer.TryComplete();
+        await killer.Within(Timeout);
+        Assert.Equal(SandboxErrorCode.Internal, error.Code);
+        Assert.Contains("given up", error.Message, StringComparison.Ordinal);
+        Assert.Contains("5 times", error.Message, StringComparison.Ordinal);
+        Assert.Equal([1, 2, 3, 4, 5], recorder.Attempts.Select(a => a.Number));
+        // Five ack waits for the redeliveries, then the silence of the last one: well under a minute, never forever.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(90), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
     public async Task JobLongerThanTheAckWait_IsKeptAliveByProgress_NotRedelivered()
     {
         var client = await cluster.ClientAsync(Timeout);

@@ -105,6 +105,8 @@ public enum QueueEventKind
 /// <param name="Code">For <see cref="QueueEventKind.Error"/>: what went wrong.</param>
 /// <param name="Message">For <see cref="QueueEventKind.Error"/>: one line a user can act on.</param>
 /// <param name="OutputElided">True when the run result's stdout and stderr were left out to fit one message: they are exactly what streamed.</param>
+/// <param name="Deliveries">For <see cref="QueueEventKind.Started"/>: how many deliveries the queue makes of a job before it gives up on it.</param>
+/// <param name="AckWaitSeconds">For <see cref="QueueEventKind.Started"/>: the queue's ack wait; a running host pings its client three times in it.</param>
 public sealed record QueueEvent(
     QueueEventKind Kind,
     int Attempt,
@@ -115,7 +117,9 @@ public sealed record QueueEvent(
     CheckResult? CheckResult = null,
     SandboxErrorCode? Code = null,
     string? Message = null,
-    bool OutputElided = false);
+    bool OutputElided = false,
+    int? Deliveries = null,
+    double? AckWaitSeconds = null);
 
 /// <summary>The answer to a metadata request: the result, or an error code and message.</summary>
 public sealed record QueueApiReply(JsonElement? Result = null, SandboxErrorCode? Code = null, string? Message = null);

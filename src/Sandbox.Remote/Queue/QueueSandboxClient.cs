@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
+using System.Threading.Channels;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using Sandbox.Remote.Client;
@@ -213,8 +214,12 @@ public sealed class QueueSandboxClient : ISandboxRpc, IAsyncDisposable
             await PublishAsync(job, linked.Token).ConfigureAwait(false);
             var state = new FinalEvent();
             var observer = (output as IRunAttemptObserver) ?? (tests as IRunAttemptObserver);
-            await foreach (var message in events.Msgs.ReadAllAsync(linked.Token).ConfigureAwait(false))
+            // Set once the queue's last delivery of the job has started: if that host goes quiet, no other will take
+            // the job, and waiting on would be forever.
+            TimeSpan? lastChance = null;
+            while (true)
             {
+                var message = await NextEventAsync(events.Msgs, lastChance, job, state.Attempt, linked.Token).ConfigureAwait(false);
                 var evt = TryRead(message.Data);
                 if (evt is null)
                 {
@@ -236,6 +241,11 @@ public sealed class QueueSandboxClient : ISandboxRpc, IAsyncDisposable
                             state.Stdout.Clear();
                             state.Stderr.Clear();
                             observer?.AttemptStarted(new RunAttempt(evt.Attempt, evt.Host));
+                            // A running host pings every third of the ack wait: two ack waits (and some slack) without a
+                            // word from the last one the queue will try means it is gone.
+                            lastChance = evt.Deliveries is { } deliveries && evt.Attempt >= deliveries && evt.AckWaitSeconds is > 0 and { } ackWait
+                                ? TimeSpan.FromSeconds((2 * ackWait) + 5)
+                                : null;
                         }
 
                         await ReplyAsync(message, GoReply).ConfigureAwait(false);
@@ -276,8 +286,6 @@ public sealed class QueueSandboxClient : ISandboxRpc, IAsyncDisposable
                         break;
                 }
             }
-
-            throw new SandboxConnectionException($"the queue at {connection.Display} closed the job's subscription (job {job.JobId})");
         }
         catch (OperationCanceledException) when (lost.IsCancellationRequested && !cancellationToken.IsCancellationRequested && !disposing.IsCancellationRequested && !finished)
         {
@@ -309,6 +317,34 @@ public sealed class QueueSandboxClient : ISandboxRpc, IAsyncDisposable
 
             finishing.TryRemove(job.JobId, out _);
             done.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// The job's next event. With <paramref name="quietLimit"/> (the queue's last delivery is running), a silence that
+    /// long means the host died with the job and none will take it again: the run fails instead of waiting forever.
+    /// </summary>
+    private async Task<NatsMsg<byte[]>> NextEventAsync(ChannelReader<NatsMsg<byte[]>> events, TimeSpan? quietLimit, QueueJob job, int attempt, CancellationToken cancellationToken)
+    {
+        using var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (quietLimit is { } limit)
+        {
+            quiet.CancelAfter(limit);
+        }
+
+        try
+        {
+            return await events.ReadAsync(quiet.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (quiet.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new SandboxRpcException(
+                SandboxErrorCode.Internal,
+                $"job {job.JobId} was given up: the queue delivered it {attempt} times and each runner host that took it stopped while running it (nothing heard for {quietLimit!.Value.TotalSeconds:0} s); see those hosts' logs");
+        }
+        catch (ChannelClosedException)
+        {
+            throw new SandboxConnectionException($"the queue at {connection.Display} closed the job's subscription (job {job.JobId})");
         }
     }
 

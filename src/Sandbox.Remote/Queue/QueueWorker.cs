@@ -302,7 +302,7 @@ internal sealed class QueueWorker : BackgroundService, IMetricsContributor
         try
         {
             var subject = subjects.Job(job.JobId);
-            if (await AskAsync(subject, new QueueEvent(QueueEventKind.Started, attempt, options.HostId), CancellationToken.None).ConfigureAwait(false) != Answer.Go)
+            if (await AskAsync(subject, new QueueEvent(QueueEventKind.Started, attempt, options.HostId, Deliveries: options.MaxDeliver, AckWaitSeconds: options.AckWait.TotalSeconds), CancellationToken.None).ConfigureAwait(false) != Answer.Go)
             {
                 // The client cancelled, went away, or another host already finished it.
                 logger.LogInformation("Job {JobId} dropped: its client no longer waits for it", job.JobId);
