@@ -31,10 +31,12 @@ if (args.Length > 0 && args[0] == "loop")
     Console.WriteLine($"looping {program} on {loopRunner.Slots} slots for {loopSeconds:0} s (pid {Environment.ProcessId})");
     string[] loopArgv = program == "true" ? ["/bin/true"] : ["/usr/bin/python3", "-c", "print(1)"];
     var bareLoop = args.Length > 3 && args[3] == "bare";
+    var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
     var (loopRuns, elapsed, cpu) = bareLoop
         ? await Throughput(loopRunner.Slots, loopSeconds, () => { Bare.Run(loopArgv); return Task.CompletedTask; })
         : await Throughput(loopRunner.Slots, loopSeconds, () => Sandboxed(loopRunner, program));
-    Console.WriteLine($"{loopRuns / elapsed:0.0} runs/s; CPU per run (us): {CpuAccounting.PerRun(cpu, loopRuns, !bareLoop)}");
+    var allocatedPerRun = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / Math.Max(1, loopRuns);
+    Console.WriteLine($"{loopRuns / elapsed:0.0} runs/s; CPU per run (us): {CpuAccounting.PerRun(cpu, loopRuns, !bareLoop)}; managed bytes allocated per run {allocatedPerRun:0}");
     return;
 }
 
