@@ -27,12 +27,13 @@ enum sbx_op {
                        * stdout and stderr until it has replied: once the reply is in, every writer is gone (when
                        * `cleaned`) and what the pipes hold is all there is. */
     SBX_OP_RESET = 3, /* kill every process but the agent, wipe the writable space; reply sbx_status */
-    SBX_OP_PUT = 4,   /* sbx_put_req + name, then either no fd and the content inline, or fd: content; reply sbx_status */
+    /* 4: retired (a PUT answered on its own); files go ahead of their run, SBX_OP_PUT_AHEAD */
     SBX_OP_MKDIR = 5, /* sbx_put_req + name; reply sbx_status */
     SBX_OP_LIST = 6,  /* no payload; replies: one sbx_file_entry + 1 fd per regular file, then an entry with name_len 0 */
     SBX_OP_KILL = 7,  /* kill every process but the agent, keep the files (between compile and run); reply sbx_status */
-    SBX_OP_PUT_AHEAD = 8, /* as SBX_OP_PUT, but no reply: the first failure is kept and the next RUN fails with it
-                           * (stage SBX_STAGE_PUT) without starting anything; RESET forgets it */
+    SBX_OP_PUT_AHEAD = 8, /* sbx_put_req + name, then either no fd and the content inline, or fd: content; no reply:
+                           * the first failure is kept and the next RUN fails with it (stage SBX_STAGE_PUT) without
+                           * starting anything; RESET forgets it */
     SBX_OP_CGROUPS = 9,   /* no payload; fds: the run cgroup's join fds (1..SBX_MAX_CGROUP_FDS), kept for this
                            * connection and used by every RUN with cgroup_fds == SBX_CGROUPS_STORED; reply sbx_status */
 };

@@ -548,12 +548,26 @@ static int open_work(void)
 /* The first failure of a SBX_OP_PUT_AHEAD since the last run or reset (0: none); the next RUN reports it. */
 static int put_ahead_err = 0;
 
-/* Creates the file (content inline or from the one descriptor passed) or the folder a PUT, PUT_AHEAD or MKDIR asks
- * for in the work folder. Returns 0 or an errno; *written gets the file's size. */
-static int put_file(const char *payload, size_t len, const int *fds, int nfds, int is_dir, int64_t *written)
+/* Writes all of p[0..n) to fd; 0 or an errno. */
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t k = write(fd, p, n);
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+/* Creates the file (content inline or from the one descriptor passed) or the folder a PUT_AHEAD or MKDIR asks
+ * for in the work folder. Returns 0 or an errno. */
+static int put_file(const char *payload, size_t len, const int *fds, int nfds, int is_dir)
 {
     struct sbx_put_req req;
-    *written = 0;
     if (len < sizeof req) return EINVAL;
     memcpy(&req, payload, sizeof req);
     const char *name = payload + sizeof req;
@@ -593,19 +607,8 @@ static int put_file(const char *payload, size_t len, const int *fds, int nfds, i
         work_tracked = 0;
     }
     int err = 0;
-    int64_t total = 0;
     if (inline_content) {
-        const char *data = name + req.name_len;
-        size_t size = rest - req.name_len;
-        while ((size_t)total < size) {
-            ssize_t k = write(out, data + total, size - (size_t)total);
-            if (k < 0) {
-                if (errno == EINTR) continue;
-                err = errno;
-                break;
-            }
-            total += k;
-        }
+        err = write_all(out, name + req.name_len, rest - req.name_len);
     } else {
         char buf[65536];
         off_t off = 0;
@@ -616,37 +619,23 @@ static int put_file(const char *payload, size_t len, const int *fds, int nfds, i
                 err = errno;
                 break;
             }
-            if (n == 0) break;
+            if (n == 0 || (err = write_all(out, buf, (size_t)n)) != 0) break;
             off += n;
-            ssize_t w = 0;
-            while (w < n) {
-                ssize_t k = write(out, buf + w, (size_t)(n - w));
-                if (k < 0) {
-                    if (errno == EINTR) continue;
-                    err = errno;
-                    break;
-                }
-                w += k;
-            }
-            if (err) break;
-            total += n;
         }
     }
     if (!err && fchown(out, req.uid, req.gid) != 0) err = errno;
     close(out);
-    *written = total;
     return err;
 }
 
 static int op_put(int sock, uint32_t op, const char *payload, size_t len, const int *fds, int nfds)
 {
-    int64_t written;
-    int err = put_file(payload, len, fds, nfds, op == SBX_OP_MKDIR, &written);
+    int err = put_file(payload, len, fds, nfds, op == SBX_OP_MKDIR);
     if (op == SBX_OP_PUT_AHEAD) {
         if (err != 0 && put_ahead_err == 0) put_ahead_err = err;
         return 0;
     }
-    return send_status(sock, op, err == 0, err, written);
+    return send_status(sock, op, err == 0, err, 0);
 }
 
 static int op_list(int sock)
@@ -902,7 +891,6 @@ static int serve_one(int sock)
         rc = send_status(sock, SBX_OP_KILL, killed >= 0, killed >= 0 ? 0 : EAGAIN, killed);
         break;
     }
-    case SBX_OP_PUT:
     case SBX_OP_PUT_AHEAD:
     case SBX_OP_MKDIR:
         rc = op_put(sock, hdr.op, payload, plen, fds, nfds);

@@ -326,21 +326,30 @@ public sealed class QueueSandboxClient : ISandboxRpc, IAsyncDisposable
     /// </summary>
     private async Task<NatsMsg<byte[]>> NextEventAsync(ChannelReader<NatsMsg<byte[]>> events, TimeSpan? quietLimit, QueueJob job, int attempt, CancellationToken cancellationToken)
     {
-        using var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (quietLimit is { } limit)
+        if (quietLimit is not { } limit)
         {
-            quiet.CancelAfter(limit);
+            return await ReadAsync(events, job, cancellationToken).ConfigureAwait(false);
         }
 
+        using var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        quiet.CancelAfter(limit);
         try
         {
-            return await events.ReadAsync(quiet.Token).ConfigureAwait(false);
+            return await ReadAsync(events, job, quiet.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (quiet.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             throw new SandboxRpcException(
                 SandboxErrorCode.Internal,
-                $"job {job.JobId} was given up: the queue delivered it {attempt} times and each runner host that took it stopped while running it (nothing heard for {quietLimit!.Value.TotalSeconds:0} s); see those hosts' logs");
+                $"job {job.JobId} was given up: the queue delivered it {attempt} times and each runner host that took it stopped while running it (nothing heard for {limit.TotalSeconds:0} s); see those hosts' logs");
+        }
+    }
+
+    private async Task<NatsMsg<byte[]>> ReadAsync(ChannelReader<NatsMsg<byte[]>> events, QueueJob job, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await events.ReadAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (ChannelClosedException)
         {

@@ -11,10 +11,10 @@ internal enum AgentOp : uint
     Ping = 1,
     Run = 2,
     Reset = 3,
-    Put = 4,
     Mkdir = 5,
     List = 6,
     Kill = 7,
+    // 4 was a PUT answered on its own; files now always go ahead of their run (PutAhead).
     PutAhead = 8,
     Cgroups = 9,
 }
@@ -339,9 +339,7 @@ internal sealed class AgentConnection : IDisposable
                 cgroupFds = CgroupsStored;
             }
 
-            var packet = BuildRunPacket(spec, cgroupFds);
-            _timeoutMs = 10_000;
-            Send(packet, [stdin, stdout, stderr]);
+            SendRunPacket(spec, cgroupFds, stdin, stdout, stderr);
         }
     }
 
@@ -351,12 +349,17 @@ internal sealed class AgentConnection : IDisposable
     /// </summary>
     internal void SendRunWithStoredCgroups(AgentRunSpec spec, SafeFileHandle stdin, SafeFileHandle stdout, SafeFileHandle stderr)
     {
-        var packet = BuildRunPacket(spec, CgroupsStored);
         lock (_gate)
         {
-            _timeoutMs = 10_000;
-            Send(packet, [stdin, stdout, stderr]);
+            SendRunPacket(spec, CgroupsStored, stdin, stdout, stderr);
         }
+    }
+
+    /// <summary>The RUN request itself, with the run's stdio (under <see cref="_gate"/>).</summary>
+    private void SendRunPacket(AgentRunSpec spec, uint cgroupFds, SafeFileHandle stdin, SafeFileHandle stdout, SafeFileHandle stderr)
+    {
+        _timeoutMs = 10_000;
+        Send(BuildRunPacket(spec, cgroupFds), [stdin, stdout, stderr]);
     }
 
     /// <summary>Sends one packet as it is (protocol tests: what the agent does with traffic it does not understand).</summary>
@@ -472,7 +475,7 @@ internal sealed class AgentConnection : IDisposable
             }
         }
 
-        rest = rest[(Encoding.UTF8.GetBytes(spec.WorkingDirectory, rest) + 1)..];
+        Encoding.UTF8.GetBytes(spec.WorkingDirectory, rest);
         return packet;
 
         static int StringSize(string s) => s.Contains('\0', StringComparison.Ordinal)

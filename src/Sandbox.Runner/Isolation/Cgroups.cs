@@ -431,7 +431,7 @@ internal sealed class RunCgroupV2 : RunCgroup
     private readonly CgroupFile _cpuStat;
     private readonly CgroupFile _memoryEvents;
     private readonly CgroupFile _members;
-    private SafeFileHandle? _peak;
+    private readonly CgroupFile _peak;
 
     public RunCgroupV2(string dir)
     {
@@ -446,6 +446,7 @@ internal sealed class RunCgroupV2 : RunCgroup
             _cpuStat = Open("cpu.stat", writable: false);
             _memoryEvents = Open("memory.events", writable: false);
             _members = Open("cgroup.procs", writable: false);
+            _peak = Open("memory.peak", writable: true);
         }
         catch
         {
@@ -472,10 +473,9 @@ internal sealed class RunCgroupV2 : RunCgroup
     protected override void ResetPeak()
     {
         // Since Linux 6.12 a write to memory.peak resets the peak seen through that descriptor.
-        _peak ??= File.OpenHandle(Path.Combine(_dir, "memory.peak"), FileMode.Open, FileAccess.ReadWrite);
         try
         {
-            RandomAccess.Write(_peak, "reset\n"u8, 0);
+            _peak.Write("reset\n");
         }
         catch (IOException)
         {
@@ -483,18 +483,7 @@ internal sealed class RunCgroupV2 : RunCgroup
         }
     }
 
-    protected override long ReadPeak()
-    {
-        long peak = 0;
-        if (_peak is not null)
-        {
-            Span<byte> buffer = stackalloc byte[64];
-            var n = RandomAccess.Read(_peak, buffer, 0);
-            _ = long.TryParse(System.Text.Encoding.ASCII.GetString(buffer[..n]).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out peak);
-        }
-
-        return peak;
-    }
+    protected override long ReadPeak() => _peak.ReadLong();
 
     protected override CgroupUsage ReadCounters() => new(_cpuStat.ReadKey("usage_usec") * 1000, 0, _memoryEvents.ReadKey("oom_kill"));
 
@@ -525,7 +514,6 @@ internal sealed class RunCgroupV2 : RunCgroup
 
     public override void Dispose()
     {
-        _peak?.Dispose();
         _procs.Dispose();
         CloseFiles();
     }

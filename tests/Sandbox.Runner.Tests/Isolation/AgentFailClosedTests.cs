@@ -14,12 +14,8 @@ namespace Sandbox.Runner.Tests.Isolation;
 public sealed class AgentFailClosedTests(SandboxFixture sandbox)
 {
     [Fact]
-    public async Task RunRequest_AsRoot_IsRefusedBeforeAnythingStarts()
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var pool = await sandbox.Engine.PoolAsync(timeout.Token);
-        var container = await pool.AcquireAsync(timeout.Token);
-        try
+    public async Task RunRequest_AsRoot_IsRefusedBeforeAnythingStarts() =>
+        await OnAContainerThenAllServeAsync((container, _) =>
         {
             var (outRead, outWrite) = Native.Pipe();
             using (outRead)
@@ -36,35 +32,19 @@ public sealed class AgentFailClosedTests(SandboxFixture sandbox)
             }
 
             Assert.True(container.Cgroup.IsEmpty());
-        }
-        finally
-        {
-            pool.Release(container);
-        }
-
-        await AssertServesAsync(timeout.Token);
-    }
+            return Task.CompletedTask;
+        });
 
     [Fact]
-    public async Task RunRequest_WithoutARunCgroup_IsRefusedBeforeAnythingStarts()
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var pool = await sandbox.Engine.PoolAsync(timeout.Token);
-        var container = await pool.AcquireAsync(timeout.Token);
-        try
+    public async Task RunRequest_WithoutARunCgroup_IsRefusedBeforeAnythingStarts() =>
+        await OnAContainerThenAllServeAsync((container, _) =>
         {
             // No cgroup descriptor with the run: it would escape the run's limits and accounting.
             var reply = Refused(spec => container.Agent.SendRun(spec.Spec, spec.Stdin, spec.Stdout, spec.Stdout, []), container.Agent);
             Assert.Equal(AgentStage.Request, reply.Stage);
             Assert.Equal(22, reply.Errno);
-        }
-        finally
-        {
-            pool.Release(container);
-        }
-
-        await AssertServesAsync(timeout.Token);
-    }
+            return Task.CompletedTask;
+        });
 
     [Fact]
     public async Task RunRequest_UsingStoredCgroups_OnAConnectionThatNeverPassedThem_IsRefused() =>
@@ -80,12 +60,8 @@ public sealed class AgentFailClosedTests(SandboxFixture sandbox)
         });
 
     [Fact]
-    public async Task FileSentAhead_ThatCannotBeCreated_FailsTheNextRunBeforeItStarts_AndOnlyThatRun()
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var pool = await sandbox.Engine.PoolAsync(timeout.Token);
-        var container = await pool.AcquireAsync(timeout.Token);
-        try
+    public async Task FileSentAhead_ThatCannotBeCreated_FailsTheNextRunBeforeItStarts_AndOnlyThatRun() =>
+        await OnAContainerThenAllServeAsync(async (container, cancellationToken) =>
         {
             // The second file of the same name cannot be created (O_EXCL): the run that follows is not started.
             container.Agent.SendPut("twice", "first"u8, 0b110_100_100, 1000, 1000);
@@ -111,8 +87,19 @@ public sealed class AgentFailClosedTests(SandboxFixture sandbox)
                 Assert.True(reply2.Cleaned);
                 using var output = new FileStream(outRead, FileAccess.Read);
                 using var reader = new StreamReader(output);
-                Assert.Equal("fineonce\n", await reader.ReadToEndAsync(timeout.Token));
+                Assert.Equal("fineonce\n", await reader.ReadToEndAsync(cancellationToken));
             }
+        });
+
+    /// <summary>Takes a container, does <paramref name="body"/> with it, gives it back; then every slot must serve.</summary>
+    private async Task OnAContainerThenAllServeAsync(Func<Container, CancellationToken, Task> body)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var pool = await sandbox.Engine.PoolAsync(timeout.Token);
+        var container = await pool.AcquireAsync(timeout.Token);
+        try
+        {
+            await body(container, timeout.Token);
         }
         finally
         {

@@ -10,9 +10,7 @@ public sealed class EngineSmokeTests(SandboxFixture sandbox)
     [Fact]
     public async Task Run_BashHello_RunsUnprivilegedWithNoCapabilities()
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var result = await sandbox.Runner.RunAsync(new RunRequest("bash", "echo hi; id -u; echo err >&2; grep -E '^(CapBnd|CapEff|NoNewPrivs|Seccomp):' /proc/self/status"), null, timeout.Token);
-        Assert.True(result.Verdict == RunVerdict.Ok, result.ToString());
+        var result = await RunBashAsync("echo hi; id -u; echo err >&2; grep -E '^(CapBnd|CapEff|NoNewPrivs|Seccomp):' /proc/self/status");
         Assert.Equal("hi\n1000\nCapEff:\t0000000000000000\nCapBnd:\t0000000000000000\nNoNewPrivs:\t1\nSeccomp:\t2\n", result.Stdout);
         Assert.Equal("err\n", result.Stderr);
     }
@@ -21,10 +19,17 @@ public sealed class EngineSmokeTests(SandboxFixture sandbox)
     public async Task Run_StartsWithTheUsualUmask()
     {
         // The agent itself works with umask 0; a program must not inherit it (world-writable files by default).
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var result = await sandbox.Runner.RunAsync(new RunRequest("bash", "umask; touch f; mkdir d; stat -c '%a' f d"), null, timeout.Token);
-        Assert.True(result.Verdict == RunVerdict.Ok, result.ToString());
+        var result = await RunBashAsync("umask; touch f; mkdir d; stat -c '%a' f d");
         Assert.Equal("0022\n644\n755\n", result.Stdout);
+    }
+
+    /// <summary>Runs a bash script, which must end <c>ok</c>.</summary>
+    private async Task<RunResult> RunBashAsync(string script)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var result = await sandbox.Runner.RunAsync(new RunRequest("bash", script), null, timeout.Token);
+        Assert.True(result.Verdict == RunVerdict.Ok, result.ToString());
+        return result;
     }
 
     [Theory]
