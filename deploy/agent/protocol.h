@@ -22,7 +22,7 @@
 
 enum sbx_op {
     SBX_OP_PING = 1,  /* no payload; reply sbx_status */
-    SBX_OP_RUN = 2,   /* sbx_run_req + strings; fds: stdin, stdout, stderr, then the cgroup join fds (v1 tasks, v2
+    SBX_OP_RUN = 2,   /* sbx_run_req + strings; fds: stdin (unless SBX_RUN_STDIN_NULL), stdout, stderr, then the cgroup join fds (v1 tasks, v2
                        * cgroup.procs; at least one) unless cgroup_fds is SBX_CGROUPS_STORED; reply sbx_run_reply. The agent keeps its copies of
                        * stdout and stderr until it has replied: once the reply is in, every writer is gone (when
                        * `cleaned`) and what the pipes hold is all there is. */
@@ -85,8 +85,14 @@ struct sbx_run_req {
     uint32_t envc;          /* then envc NUL-terminated strings */
     uint32_t cgroup_fds;    /* number of cgroup.procs/tasks fds after the three stdio fds, or SBX_CGROUPS_STORED */
     uint32_t after;         /* enum sbx_after: clean up once the main process exited, before replying */
+    uint32_t flags;         /* SBX_RUN_* */
+    uint32_t reserved;      /* 0 */
     /* then cwd as a NUL-terminated string */
 };
+
+/* sbx_run_req.flags: no stdin descriptor is passed (the fds start with stdout); the run reads /dev/null, opened for
+ * it alone (no open file description is shared between runs: its offset, flags and owner would carry over). */
+#define SBX_RUN_STDIN_NULL 1u
 
 struct sbx_run_reply {
     struct sbx_hdr hdr;

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -42,6 +43,7 @@
 #include <linux/audit.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
+#include <linux/fs.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
 
@@ -170,8 +172,10 @@ static void child_exec(struct child_ctx *c)
     /* The agent works with umask 0 (its modes are exact); a program gets the usual one. */
     umask(022);
 
-    /* 5. stdio; the agent keeps 0-2 on /dev/null, so passed fds are always >= 3 and dup2 cannot clobber. */
-    if (dup2(c->stdio[0], 0) < 0 || dup2(c->stdio[1], 1) < 0 || dup2(c->stdio[2], 2) < 0) {
+    /* 5. stdio; the agent keeps 0-2 occupied, so passed fds are always >= 3 and dup2 cannot clobber. A run without
+     *    input reads /dev/null through an open file description of its own. */
+    int in = c->stdio[0] >= 0 ? c->stdio[0] : open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (in < 0 || dup2(in, 0) < 0 || dup2(c->stdio[1], 1) < 0 || dup2(c->stdio[2], 2) < 0) {
         child_fail(c, SBX_STAGE_STDIO);
     }
     if (syscall(SYS_close_range, 3, ~0U, 0) != 0) {
@@ -437,15 +441,70 @@ static int remove_box_dir(const char *name)
     return -1;
 }
 
-/* What /box/work holds since it was made: the files the agent put there, by name, while that is all it holds
- * (work_tracked), and how the folder looked when the run started (work_at_run, valid when work_stat_known). A run
- * that changed nothing in the folder itself leaves only those files: they are removed by name and the folder kept. */
+/* What /box/work holds since it was made: the files the agent put there, while that is all it holds (work_tracked),
+ * and how the folder looked when the run started (work_at_run, valid when work_stat_known). A run that changed
+ * nothing in the folder itself leaves only those files. Each is held open by the agent from its creation on: after
+ * a run that changed neither the folder nor anything about the file but its content, the file stays "parked" under
+ * its name, and a put of the same name for the next run rewrites it in place instead of creating a new one (a
+ * create and an unlink cost more than the rest of the agent's work on a run). What is not put again is removed
+ * before the next run starts. */
 #define MAX_TRACKED_FILES 16
-static char tracked_names[MAX_TRACKED_FILES][SBX_MAX_NAME + 1];
+struct tracked_file {
+    char name[SBX_MAX_NAME + 1];
+    int fd;        /* read-only (a descriptor open for writing would make exec fail: ETXTBSY), held since the agent
+                    * made the file: for the checks, the owner, mode and times; content goes through a write-only
+                    * descriptor opened for the write and closed again */
+    ino_t ino;     /* 0 until known */
+    int parked;    /* left by the last run, not (yet) put again */
+    off_t size;    /* as the agent left it: a change means the run wrote past the content, or punched holes */
+    blkcnt_t blocks;
+    mode_t mode;   /* as the last check found them (may_park) */
+    uid_t uid;
+    gid_t gid;
+};
+static struct tracked_file tracked[MAX_TRACKED_FILES];
 static int tracked_count = 0;
 static int work_tracked = 0;
 static struct stat work_at_run;
 static int work_stat_known = 0;
+
+/* Forgets tracked file i (its name stays in the folder unless `unlink_it`); the last entry takes its place. */
+static void untrack(int i, int unlink_it)
+{
+    if (unlink_it && work_fd >= 0) unlinkat(work_fd, tracked[i].name, 0);
+    if (tracked[i].fd >= 0) close(tracked[i].fd);
+    tracked[i] = tracked[--tracked_count];
+}
+
+/* Removes every parked file that no put claimed: a run sees only the files put for it. */
+static int drop_parked(void)
+{
+    for (int i = tracked_count - 1; i >= 0; i--) {
+        if (!tracked[i].parked) continue;
+        if (work_fd >= 0 && unlinkat(work_fd, tracked[i].name, 0) != 0) return -1;
+        untrack(i, 0);
+    }
+    return 0;
+}
+
+/* Whether a put file may stay for the next run once its run has ended (the folder itself unchanged, so the name
+ * still leads to this inode): one link, no extended attribute (an ACL is one), no inode flag (chattr), and the size
+ * and blocks the agent left. Its content, mode, owner and timestamps are set anew when it is put again. */
+static int may_park(struct tracked_file *t)
+{
+    struct stat st;
+    if (fstat(t->fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_size != t->size ||
+        st.st_blocks != t->blocks || flistxattr(t->fd, NULL, 0) != 0) {
+        return 0;
+    }
+    t->ino = st.st_ino;
+    t->mode = st.st_mode & 07777;
+    t->uid = st.st_uid;
+    t->gid = st.st_gid;
+    int flags = 0;
+    if (ioctl(t->fd, FS_IOC_GETFLAGS, &flags) != 0) return errno == ENOTTY || errno == EOPNOTSUPP;
+    return flags == 0;
+}
 
 /* How /box/tmp and /box/shm looked right after the agent made them (valid when known). */
 static struct stat made[3];
@@ -481,18 +540,28 @@ static int prepare_box(uid_t uid, gid_t gid)
     if (work_fd >= 0 && work_stat_known) {
         /* The run's work folder as it was when the run started (same inode, size, link count, mode, owner and all
          * three timestamps): nothing was added, removed, renamed or changed in it, so it holds exactly the files
-         * put before the run. The run could only have written into those, and they go. */
+         * put before the run. The run could only have changed those: each stays parked for the next run's put of
+         * the same name if the run changed nothing about it but its content (may_park), or goes. */
         struct stat now;
         /* No extended attribute either (an ACL is one): the run owns this folder and could have set one. */
         int kept = fstat(work_fd, &now) == 0 && as_made(&now, &work_at_run) && flistxattr(work_fd, NULL, 0) == 0;
-        for (int i = 0; kept && i < tracked_count; i++) {
-            kept = unlinkat(work_fd, tracked_names[i], 0) == 0;
+        for (int i = tracked_count - 1; kept && i >= 0; i--) {
+            if (may_park(&tracked[i])) {
+                tracked[i].parked = 1;
+            } else if (unlinkat(work_fd, tracked[i].name, 0) == 0) {
+                untrack(i, 0);
+            } else {
+                kept = 0;
+            }
         }
         work_stat_known = 0;
-        tracked_count = 0;
         if (!kept) work_tracked = 0;
     } else {
         work_tracked = 0;
+    }
+    if (!work_tracked) {
+        /* The folder goes, and every name in it. */
+        while (tracked_count > 0) untrack(tracked_count - 1, 0);
     }
     if (!work_tracked && work_fd >= 0) {
         close(work_fd);
@@ -521,7 +590,6 @@ static int prepare_box(uid_t uid, gid_t gid)
     if (work_fd < 0 || fchown(work_fd, uid, gid) != 0) return -1;
     /* A new, empty folder: nothing in it yet to remove by name. */
     work_tracked = 1;
-    tracked_count = 0;
     return 0;
 }
 
@@ -548,23 +616,89 @@ static int open_work(void)
 /* The first failure of a SBX_OP_PUT_AHEAD since the last run or reset (0: none); the next RUN reports it. */
 static int put_ahead_err = 0;
 
-/* Writes all of p[0..n) to fd; 0 or an errno. */
-static int write_all(int fd, const char *p, size_t n)
+/* Writes all of p[0..n) to fd at offset off; 0 or an errno. */
+static int write_all(int fd, const char *p, size_t n, off_t off)
 {
     while (n > 0) {
-        ssize_t k = write(fd, p, n);
+        ssize_t k = pwrite(fd, p, n, off);
         if (k < 0) {
             if (errno == EINTR) continue;
             return errno;
         }
         p += k;
         n -= (size_t)k;
+        off += k;
     }
     return 0;
 }
 
+/* Writes a put's content (inline, or read from the descriptor `src` when it is >= 0) to `out` from its start and
+ * stores its length in *size. Returns 0 or an errno. */
+static int write_content(int out, const char *inline_data, size_t inline_len, int src, off_t *size)
+{
+    if (src < 0) {
+        *size = (off_t)inline_len;
+        return write_all(out, inline_data, inline_len, 0);
+    }
+    char buf[65536];
+    off_t off = 0;
+    for (;;) {
+        ssize_t n = pread(src, buf, sizeof buf, off);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        int err;
+        if (n == 0) break;
+        if ((err = write_all(out, buf, (size_t)n, off)) != 0) return err;
+        off += n;
+    }
+    *size = off;
+    return 0;
+}
+
+/* Writes a put's content to the file tracked as `t` (its name, in the work folder the run before did not change,
+ * so the same inode, which is checked) through a descriptor opened for the write alone, cuts what is left of longer
+ * content, and notes the size and blocks the file is left with. Empty content into an empty file needs no call.
+ * Returns 0 or an errno. */
+static int put_content(struct tracked_file *t, const char *data, size_t len, int src)
+{
+    if (src < 0 && len == 0 && t->size == 0) {
+        t->blocks = 0;
+        return 0;
+    }
+    int out = openat(work_fd, t->name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (out < 0) return errno;
+    off_t size = 0;
+    struct stat st;
+    int err = write_content(out, data, len, src, &size);
+    if (!err && t->size > size && ftruncate(out, size) != 0) err = errno;
+    if (!err && fstat(out, &st) != 0) err = errno;
+    if (!err && t->ino != 0 && st.st_ino != t->ino) err = ESTALE;
+    close(out);
+    if (!err) {
+        t->ino = st.st_ino;
+        t->size = size;
+        t->blocks = st.st_blocks;
+    }
+    return err;
+}
+
+/* Puts a file again under the name it was parked with: the same inode, its content, size, mode, owner and
+ * timestamps set as a new file's would be (only its inode number and birth time tell it apart). Returns 0 or an
+ * errno. */
+static int reuse_parked(struct tracked_file *t, const struct sbx_put_req *req, const char *data, size_t len, int src)
+{
+    t->parked = 0;
+    int err = put_content(t, data, len, src);
+    if (!err && (t->uid != req->uid || t->gid != req->gid) && fchown(t->fd, req->uid, req->gid) != 0) err = errno;
+    if (!err && t->mode != (req->mode & 0777) && fchmod(t->fd, req->mode & 0777) != 0) err = errno;
+    if (!err && futimens(t->fd, NULL) != 0) err = errno;
+    return err;
+}
+
 /* Creates the file (content inline or from the one descriptor passed) or the folder a PUT_AHEAD or MKDIR asks
- * for in the work folder. Returns 0 or an errno. */
+ * for in the work folder, or puts a parked file of the same name again. Returns 0 or an errno. */
 static int put_file(const char *payload, size_t len, const int *fds, int nfds, int is_dir)
 {
     struct sbx_put_req req;
@@ -588,7 +722,7 @@ static int put_file(const char *payload, size_t len, const int *fds, int nfds, i
     if (work < 0) return ENOENT;
     if (is_dir) {
         int err = 0;
-        if (mkdirat(work, cname, 0700) != 0) return errno;
+        if (drop_parked() != 0 || mkdirat(work, cname, 0700) != 0) return errno;
         /* A run could fill a folder without touching the work folder itself. */
         work_tracked = 0;
         int d = openat(work, cname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -597,34 +731,42 @@ static int put_file(const char *payload, size_t len, const int *fds, int nfds, i
         return err;
     }
 
-    /* O_EXCL|O_NOFOLLOW: the work dir was wiped, so nothing can be planted; refuse if it was. Created with its final
-     * mode (the agent's umask is 0): no process of a run exists while files are put. */
-    int out = openat(work, cname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, req.mode & 0777);
-    if (out < 0) return errno;
-    if (work_tracked && tracked_count < MAX_TRACKED_FILES) {
-        memcpy(tracked_names[tracked_count++], cname, req.name_len + 1);
-    } else {
-        work_tracked = 0;
-    }
-    int err = 0;
-    if (inline_content) {
-        err = write_all(out, name + req.name_len, rest - req.name_len);
-    } else {
-        char buf[65536];
-        off_t off = 0;
-        for (;;) {
-            ssize_t n = pread(fds[0], buf, sizeof buf, off);
-            if (n < 0) {
-                if (errno == EINTR) continue;
-                err = errno;
-                break;
-            }
-            if (n == 0 || (err = write_all(out, buf, (size_t)n)) != 0) break;
-            off += n;
+    const char *data = name + req.name_len;
+    size_t data_len = inline_content ? rest - req.name_len : 0;
+    int src = inline_content ? -1 : fds[0];
+    for (int i = 0; i < tracked_count; i++) {
+        if (tracked[i].parked && strcmp(tracked[i].name, cname) == 0) {
+            int err = reuse_parked(&tracked[i], &req, data, data_len, src);
+            /* The file is in the folder either way; one that could not be rewritten is not reused again. */
+            if (err) work_tracked = 0;
+            return err;
         }
     }
-    if (!err && fchown(out, req.uid, req.gid) != 0) err = errno;
-    close(out);
+
+    /* O_EXCL|O_NOFOLLOW: the work dir was wiped (or holds only files the agent put), so nothing can be planted;
+     * refuse if it was. Created with its final mode (the agent's umask is 0): no process of a run exists while
+     * files are put. */
+    int fd = openat(work, cname, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, req.mode & 0777);
+    if (fd < 0) return errno;
+    struct tracked_file scratch;
+    int keep = work_tracked && tracked_count < MAX_TRACKED_FILES;
+    struct tracked_file *t = keep ? &tracked[tracked_count] : &scratch;
+    memcpy(t->name, cname, req.name_len + 1);
+    t->fd = fd;
+    t->parked = 0;
+    t->size = 0;
+    t->mode = req.mode & 0777;
+    t->uid = req.uid;
+    t->gid = req.gid;
+    t->ino = 0; /* not known yet: put_content or may_park notes it */
+    int err = put_content(t, data, data_len, src);
+    if (!err && fchown(fd, req.uid, req.gid) != 0) err = errno;
+    if (!err && keep) {
+        tracked_count++;
+        return 0;
+    }
+    work_tracked = 0;
+    close(fd);
     return err;
 }
 
@@ -640,6 +782,8 @@ static int op_put(int sock, uint32_t op, const char *payload, size_t len, const 
 
 static int op_list(int sock)
 {
+    /* Files parked for a next run are not part of what the last one left. */
+    if (work_fd >= 0 && drop_parked() != 0) return send_status(sock, SBX_OP_LIST, 0, errno, 0);
     int work = open_work();
     if (work < 0) return send_status(sock, SBX_OP_LIST, 0, errno, 0);
     DIR *d = fdopendir(work);
@@ -707,15 +851,20 @@ static int op_run(int sock, const char *payload, size_t len, int *fds, int nfds)
     if (len < sizeof req) goto bad;
     memcpy(&req, payload, sizeof req);
     const int stored = req.cgroup_fds == SBX_CGROUPS_STORED;
+    /* stdout and stderr, after stdin unless the run reads /dev/null. */
+    const int nstdio = (req.flags & SBX_RUN_STDIN_NULL) ? 2 : 3;
     if (req.argc == 0 || req.argc > SBX_MAX_ARGS || req.envc > SBX_MAX_ARGS ||
         /* Fail closed: never a run outside a run cgroup (its limits and accounting). */
-        (stored ? (nfds != 3 || stored_ncgroups == 0)
-                : (req.cgroup_fds == 0 || req.cgroup_fds > SBX_MAX_CGROUP_FDS || (int)(3 + req.cgroup_fds) != nfds)) ||
-        req.uid == 0 || req.gid == 0 || req.after > SBX_AFTER_RESET) {
+        (stored ? (nfds != nstdio || stored_ncgroups == 0)
+                : (req.cgroup_fds == 0 || req.cgroup_fds > SBX_MAX_CGROUP_FDS || (int)(nstdio + req.cgroup_fds) != nfds)) ||
+        req.uid == 0 || req.gid == 0 || req.after > SBX_AFTER_RESET || (req.flags & ~SBX_RUN_STDIN_NULL) != 0 ||
+        req.reserved != 0) {
         goto bad;
     }
+    /* What the last run left parked and this one was not given goes before anything starts. */
+    if (put_ahead_err == 0 && drop_parked() != 0) put_ahead_err = errno ? errno : EIO;
     if (put_ahead_err != 0) {
-        /* A file the run needs is missing: nothing is started. */
+        /* A file the run needs is missing (or one it must not see could not be removed): nothing is started. */
         rep.ok = 0;
         rep.err = put_ahead_err;
         rep.stage = SBX_STAGE_PUT;
@@ -748,10 +897,11 @@ static int op_run(int sock, const char *payload, size_t len, int *fds, int nfds)
     envp[req.envc] = NULL;
 
     struct child_ctx ctx = {
-        .req = &req, .argv = argv, .envp = envp, .cwd = cwd, .stdio = { fds[0], fds[1], fds[2] },
+        .req = &req, .argv = argv, .envp = envp, .cwd = cwd,
+        .stdio = { nstdio == 3 ? fds[0] : -1, fds[nstdio - 2], fds[nstdio - 1] },
         .ncgroups = stored ? stored_ncgroups : (int)req.cgroup_fds, .err = 0, .stage = 0
     };
-    memcpy(ctx.cgroups, stored ? stored_cgroups : fds + 3, sizeof(int) * (size_t)ctx.ncgroups);
+    memcpy(ctx.cgroups, stored ? stored_cgroups : fds + nstdio, sizeof(int) * (size_t)ctx.ncgroups);
     /* The work folder as the run finds it (prepare_box compares it afterwards). Stat-ing it also makes the kernel
      * (6.13+, multigrain timestamps) give the next change to it a fine-grained, so different, timestamp. */
     work_stat_known = work_tracked && work_fd >= 0 && fstat(work_fd, &work_at_run) == 0;
@@ -762,8 +912,8 @@ static int op_run(int sock, const char *payload, size_t len, int *fds, int nfds)
      * wait4. The child has its own stack. */
     pid_t pid = clone(child_start, child_stack + sizeof child_stack, CLONE_VM | SIGCHLD, &ctx);
     /* stdin and the cgroup descriptors passed with the run go now; stdout and stderr after the reply. */
-    close_fds(fds, 1);
-    close_fds(fds + 3, nfds - 3);
+    close_fds(fds, nstdio - 2);
+    close_fds(fds + nstdio, nfds - nstdio);
     if (pid < 0) {
         rep.ok = 0;
         rep.err = errno;

@@ -93,6 +93,8 @@ internal sealed class AgentConnection : IDisposable
     private const int MaxNameBytes = 255;
 
     private const uint CgroupsStored = 0xFFFF_FFFF;
+    // sbx_run_req.flags: no stdin descriptor, the run reads /dev/null (SBX_RUN_STDIN_NULL).
+    private const uint RunStdinNull = 1;
 
     private readonly Lock _gate = new();
     private int _fd;
@@ -313,7 +315,7 @@ internal sealed class AgentConnection : IDisposable
     /// pipes sees no end of output before the reply; once the reply says <see cref="AgentRunReply.Cleaned"/>, no
     /// process is left that could write, and what the pipes hold is all there is.
     /// </remarks>
-    public void SendRun(AgentRunSpec spec, SafeFileHandle stdin, SafeFileHandle stdout, SafeFileHandle stderr, IReadOnlyList<SafeFileHandle> cgroupProcs)
+    public void SendRun(AgentRunSpec spec, SafeFileHandle? stdin, SafeFileHandle stdout, SafeFileHandle stderr, IReadOnlyList<SafeFileHandle> cgroupProcs)
     {
         lock (_gate)
         {
@@ -347,7 +349,7 @@ internal sealed class AgentConnection : IDisposable
     /// Sends a run that joins the cgroups the agent holds for this connection without making sure it holds any
     /// (protocol tests: a run on a connection that never passed them must be refused).
     /// </summary>
-    internal void SendRunWithStoredCgroups(AgentRunSpec spec, SafeFileHandle stdin, SafeFileHandle stdout, SafeFileHandle stderr)
+    internal void SendRunWithStoredCgroups(AgentRunSpec spec, SafeFileHandle? stdin, SafeFileHandle stdout, SafeFileHandle stderr)
     {
         lock (_gate)
         {
@@ -355,11 +357,14 @@ internal sealed class AgentConnection : IDisposable
         }
     }
 
-    /// <summary>The RUN request itself, with the run's stdio (under <see cref="_gate"/>).</summary>
-    private void SendRunPacket(AgentRunSpec spec, uint cgroupFds, SafeFileHandle stdin, SafeFileHandle stdout, SafeFileHandle stderr)
+    /// <summary>
+    /// The RUN request itself, with the run's stdio (under <see cref="_gate"/>). Without <paramref name="stdin"/> the
+    /// run reads /dev/null, opened for it alone.
+    /// </summary>
+    private void SendRunPacket(AgentRunSpec spec, uint cgroupFds, SafeFileHandle? stdin, SafeFileHandle stdout, SafeFileHandle stderr)
     {
         _timeoutMs = 10_000;
-        Send(BuildRunPacket(spec, cgroupFds), [stdin, stdout, stderr]);
+        Send(BuildRunPacket(spec, cgroupFds, stdin is null ? RunStdinNull : 0), stdin is null ? [stdout, stderr] : [stdin, stdout, stderr]);
     }
 
     /// <summary>Sends one packet as it is (protocol tests: what the agent does with traffic it does not understand).</summary>
@@ -434,9 +439,9 @@ internal sealed class AgentConnection : IDisposable
         return packet;
     }
 
-    private static byte[] BuildRunPacket(AgentRunSpec spec, uint cgroupFds)
+    private static byte[] BuildRunPacket(AgentRunSpec spec, uint cgroupFds, uint flags)
     {
-        const int fixedSize = 64;
+        const int fixedSize = 72;
         var size = HeaderSize + fixedSize;
         foreach (var list in (ReadOnlySpan<IReadOnlyList<string>>)[spec.Argv, spec.Environment])
         {
@@ -466,6 +471,7 @@ internal sealed class AgentConnection : IDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[52..], (uint)spec.Environment.Count);
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[56..], cgroupFds);
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[60..], (uint)spec.After);
+        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[64..], flags);
         var rest = packet.AsSpan(HeaderSize + fixedSize);
         foreach (var list in (ReadOnlySpan<IReadOnlyList<string>>)[spec.Argv, spec.Environment])
         {

@@ -48,8 +48,6 @@ internal sealed record ProcessOutcome(
 /// <summary>Runs one process in a container through its agent, with output streamed straight from the pipes.</summary>
 internal static class SandboxProcess
 {
-    private static readonly Lazy<SafeFileHandle> EmptyStdin = new(() => Native.SealedMemfd("stdin", []));
-
     private static readonly string[] Environment = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/tmp", "LANG=C.UTF-8"];
 
     /// <summary>Runs the process on the container's worker thread; completes when it has exited and its output is read.</summary>
@@ -74,9 +72,9 @@ internal static class SandboxProcess
 
         var (stdoutRead, stdoutWrite) = Native.Pipe();
         var (stderrRead, stderrWrite) = spec.MergeStderr ? (null, null) : Native.Pipe();
-        // Most runs read no input: they share one sealed empty file (nothing can be written to it or read from it).
-        using var ownStdin = spec.Stdin.IsEmpty ? null : Native.SealedMemfd("stdin", spec.Stdin.Span);
-        var stdin = ownStdin ?? EmptyStdin.Value;
+        // A run without input reads /dev/null, which the agent opens for it: no descriptor is made or passed, and no
+        // open file description (its offset, flags, owner) is shared with another run.
+        using var stdin = spec.Stdin.IsEmpty ? null : Native.SealedMemfd("stdin", spec.Stdin.Span);
         var killed = (int)KillReason.None;
         void Kill(KillReason reason)
         {

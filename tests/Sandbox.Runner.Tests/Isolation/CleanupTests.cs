@@ -231,6 +231,79 @@ public sealed class CleanupTests(SandboxFixture sandbox, ITestOutputHelper log) 
         }
     }
 
+    [Fact]
+    public async Task PutFiles_PutAgain_ComeBackAsNew_WhateverTheRunBeforeDidToThem()
+    {
+        var pool = await Sandbox.Engine.PoolAsync(Timeout());
+        var container = await pool.AcquireAsync(Timeout());
+        try
+        {
+            // The file's inode, mode, owner, size, mtime, content and extended attributes, as the run finds it.
+            const string Look = "stat -c '%i %a %u %s %Y' f; cat f; echo; python3 -c \"import os; print(os.listxattr('f'))\"";
+            string[] PutAndRun(string content, string then = "true")
+            {
+                var lines = RunAndReset(container, Look + "; " + then, AgentAfter.Reset, ("f", content)).Split('\n');
+                return [.. lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries), .. lines[1..3]];
+            }
+
+            void AssertNew(string[] seen, string content)
+            {
+                Assert.Equal("644", seen[1]);
+                Assert.Equal("1000", seen[2]);
+                Assert.Equal(content.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), seen[3]);
+                // Put just now: not a timestamp the run before could have set.
+                Assert.True(long.Parse(seen[4], System.Globalization.CultureInfo.InvariantCulture) > DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 60, string.Join(' ', seen));
+                Assert.Equal(content, seen[5]);
+                Assert.Equal("[]", seen[6]);
+            }
+
+            RunAndReset(container, "true");
+            // Each run does something to its file; the next run puts a file of the same name and must find just that.
+            // Rewritten within its size, mode and timestamps changed: the same file comes back, as new.
+            var first = PutAndRun("first version", "printf XXXXXXXXXXXXX > f; chmod 600 f; touch -d 2001-01-01 f");
+            AssertNew(first, "first version");
+            var second = PutAndRun("second version", "echo more >> f");
+            Assert.Equal(first[0], second[0]);
+            AssertNew(second, "second version");
+            // Grown past what was put: a new file.
+            var third = PutAndRun("3rd", "python3 -c \"import os; os.setxattr('f', 'user.mark', b'1')\"");
+            Assert.NotEqual(second[0], third[0]);
+            AssertNew(third, "3rd");
+            // An extended attribute: a new file, without it.
+            var fourth = PutAndRun("4th", "python3 -I -c \"import fcntl, struct; fcntl.ioctl(open('f'), 0x40086602, struct.pack('i', 0x40))\"");
+            Assert.NotEqual(third[0], fourth[0]);
+            AssertNew(fourth, "4th");
+            // An inode flag (nodump, which the owner may set on tmpfs): a new file.
+            var fifth = PutAndRun("5th", "ln f /tmp/link");
+            Assert.NotEqual(fourth[0], fifth[0]);
+            AssertNew(fifth, "5th");
+            // A second link to it (in /tmp, made anew itself): a new file.
+            var sixth = PutAndRun("sixth version");
+            Assert.NotEqual(fifth[0], sixth[0]);
+            AssertNew(sixth, "sixth version");
+            // Untouched, then put with shorter content: the same file, nothing of the longer content left.
+            var seventh = PutAndRun("7");
+            Assert.Equal(sixth[0], seventh[0]);
+            AssertNew(seventh, "7");
+            // Emptied, and its timestamps set back by the run: put again empty (nothing to write), its times are new.
+            var emptied = PutAndRun("", "touch -d 2001-01-01 f");
+            Assert.Equal(seventh[0], emptied[0]);
+            AssertNew(emptied, "");
+            var empty = PutAndRun("");
+            Assert.Equal(emptied[0], empty[0]);
+            AssertNew(empty, "");
+            // A run that is not given the file does not find it, and the one after gets a new one.
+            Assert.Equal("", RunAndReset(container, "ls -A"));
+            var last = PutAndRun("last");
+            Assert.NotEqual(empty[0], last[0]);
+            AssertNew(last, "last");
+        }
+        finally
+        {
+            pool.Release(container, alreadyReset: true);
+        }
+    }
+
     /// <summary>
     /// Runs a shell command in <paramref name="container"/> through its agent with <paramref name="files"/> put ahead;
     /// the agent resets the box (or does what <paramref name="after"/> says) before it replies.
