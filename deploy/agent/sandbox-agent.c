@@ -80,6 +80,7 @@ struct child_ctx {
     char *const *argv;
     char *const *envp;
     const char *cwd;
+    int cwd_fd; /* the work folder's descriptor when cwd is that folder (fchdir: no path to walk), else -1 */
     /* Copies, not pointers into the agent's arrays: the agent goes on (and closes its own descriptors) while the
      * child starts (see op_run). */
     int stdio[3];                        /* stdin, stdout, stderr */
@@ -111,6 +112,9 @@ static const char *env_lookup(char *const *envp, const char *key)
  * 63 (every possible bit) when it cannot be read. */
 static int last_cap = 63;
 
+/* The agent has no supplementary group (checked at start): its children inherit that, no setgroups needed. */
+static int groups_empty = 0;
+
 static int read_last_cap(void)
 {
     int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
@@ -137,7 +141,7 @@ static void child_exec(struct child_ctx *c)
 
     /* 2. Groups and gid. Raw syscalls: glibc's set*id wrappers broadcast to every thread of the
      *    parent whose memory the child shares. */
-    if (syscall(SYS_setgroups, 0, NULL) != 0) {
+    if (!groups_empty && syscall(SYS_setgroups, 0, NULL) != 0) {
         child_fail(c, SBX_STAGE_SETGROUPS);
     }
     if (syscall(SYS_setresgid, r->gid, r->gid, r->gid) != 0) {
@@ -166,7 +170,7 @@ static void child_exec(struct child_ctx *c)
     rl.rlim_cur = rl.rlim_max = r->nproc;
     if (setrlimit(RLIMIT_NPROC, &rl) != 0) child_fail(c, SBX_STAGE_RLIMIT);
 
-    if (chdir(c->cwd) != 0) {
+    if (c->cwd_fd >= 0 ? fchdir(c->cwd_fd) != 0 : chdir(c->cwd) != 0) {
         child_fail(c, SBX_STAGE_CHDIR);
     }
     /* The agent works with umask 0 (its modes are exact); a program gets the usual one. */
@@ -897,7 +901,7 @@ static int op_run(int sock, const char *payload, size_t len, int *fds, int nfds)
     envp[req.envc] = NULL;
 
     struct child_ctx ctx = {
-        .req = &req, .argv = argv, .envp = envp, .cwd = cwd,
+        .req = &req, .argv = argv, .envp = envp, .cwd = cwd, .cwd_fd = strcmp(cwd, BOX "/" WORK_DIR) == 0 ? work_fd : -1,
         .stdio = { nstdio == 3 ? fds[0] : -1, fds[nstdio - 2], fds[nstdio - 1] },
         .ncgroups = stored ? stored_ncgroups : (int)req.cgroup_fds, .err = 0, .stage = 0
     };
@@ -1133,6 +1137,7 @@ int main(int argc, char **argv)
     /* Modes given to mkdirat and openat are meant exactly. */
     umask(0);
     last_cap = read_last_cap();
+    groups_empty = getgroups(0, NULL) == 0;
     if (lock_down() != 0) {
         logmsg("cannot drop capabilities or pin the architecture: %s", strerror(errno));
         return 2;

@@ -10,8 +10,9 @@ public sealed class EngineSmokeTests(SandboxFixture sandbox)
     [Fact]
     public async Task Run_BashHello_RunsUnprivilegedWithNoCapabilities()
     {
-        var result = await RunBashAsync("echo hi; id -u; echo err >&2; grep -E '^(CapBnd|CapEff|NoNewPrivs|Seccomp):' /proc/self/status");
-        Assert.Equal("hi\n1000\nCapEff:\t0000000000000000\nCapBnd:\t0000000000000000\nNoNewPrivs:\t1\nSeccomp:\t2\n", result.Stdout);
+        // No supplementary group either (id -G would list it after the run's own gid).
+        var result = await RunBashAsync("echo hi; id -u; id -G; echo err >&2; grep -E '^(CapBnd|CapEff|NoNewPrivs|Seccomp):' /proc/self/status");
+        Assert.Equal("hi\n1000\n1000\nCapEff:\t0000000000000000\nCapBnd:\t0000000000000000\nNoNewPrivs:\t1\nSeccomp:\t2\n", result.Stdout);
         Assert.Equal("err\n", result.Stderr);
     }
 
