@@ -472,10 +472,9 @@ static int work_tracked = 0;
 static struct stat work_at_run;
 static int work_stat_known = 0;
 
-/* Forgets tracked file i (its name stays in the folder unless `unlink_it`); the last entry takes its place. */
-static void untrack(int i, int unlink_it)
+/* Forgets tracked file i (its name, if still in the folder, is the caller's business); the last entry takes its place. */
+static void untrack(int i)
 {
-    if (unlink_it && work_fd >= 0) unlinkat(work_fd, tracked[i].name, 0);
     if (tracked[i].fd >= 0) close(tracked[i].fd);
     tracked[i] = tracked[--tracked_count];
 }
@@ -486,7 +485,7 @@ static int drop_parked(void)
     for (int i = tracked_count - 1; i >= 0; i--) {
         if (!tracked[i].parked) continue;
         if (work_fd >= 0 && unlinkat(work_fd, tracked[i].name, 0) != 0) return -1;
-        untrack(i, 0);
+        untrack(i);
     }
     return 0;
 }
@@ -553,7 +552,7 @@ static int prepare_box(uid_t uid, gid_t gid)
             if (may_park(&tracked[i])) {
                 tracked[i].parked = 1;
             } else if (unlinkat(work_fd, tracked[i].name, 0) == 0) {
-                untrack(i, 0);
+                untrack(i);
             } else {
                 kept = 0;
             }
@@ -565,7 +564,7 @@ static int prepare_box(uid_t uid, gid_t gid)
     }
     if (!work_tracked) {
         /* The folder goes, and every name in it. */
-        while (tracked_count > 0) untrack(tracked_count - 1, 0);
+        while (tracked_count > 0) untrack(tracked_count - 1);
     }
     if (!work_tracked && work_fd >= 0) {
         close(work_fd);
