@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define SBX_MAGIC 0x41584253u /* "SBXA" */
-#define SBX_VERSION 1u
+#define SBX_VERSION 2u /* 2: sbx_run_req grew flags (SBX_RUN_STDIN_NULL); an agent and a host of different versions refuse each other */
 
 #define SBX_MAX_PACKET 65536
 #define SBX_MAX_ARGS 256

@@ -87,7 +87,8 @@ internal sealed class AgentException(string message) : Exception(message);
 internal sealed class AgentConnection : IDisposable
 {
     private const uint Magic = 0x41584253;
-    private const uint Version = 1;
+    // protocol.h SBX_VERSION: 2 since the RUN request grew its flags.
+    private const uint Version = 2;
     private const int HeaderSize = 16;
     private const int MaxPacket = 65536;
     private const int MaxNameBytes = 255;

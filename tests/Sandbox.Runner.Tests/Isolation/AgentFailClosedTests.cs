@@ -150,6 +150,20 @@ public sealed class AgentFailClosedTests(SandboxFixture sandbox)
         });
 
     [Fact]
+    public async Task Packet_OfAnotherProtocolVersion_EndsTheConnection_AndTheContainerIsReplaced() =>
+        await AssertReplacedAfterAsync(container =>
+        {
+            // A PING as version 1 spoke it (before the RUN request grew its flags): a host and an agent of different
+            // builds refuse each other instead of reading each other's requests wrongly.
+            var packet = new byte[16];
+            BinaryPrimitives.WriteUInt32LittleEndian(packet, 0x41584253);
+            BinaryPrimitives.WriteUInt32LittleEndian(packet.AsSpan(4), 1);
+            BinaryPrimitives.WriteUInt32LittleEndian(packet.AsSpan(8), 1);
+            container.Agent.SendRaw(packet);
+            Assert.Throws<AgentException>(() => container.Agent.Ping(TimeSpan.FromSeconds(10)));
+        });
+
+    [Fact]
     public async Task Agent_KilledWhileIdle_ItsContainerIsReplaced() =>
         await AssertReplacedAfterAsync(container => Assert.Equal(0, Native.kill(container.InitPid, 9)));
 
