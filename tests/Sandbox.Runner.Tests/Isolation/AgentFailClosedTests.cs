@@ -138,30 +138,27 @@ public sealed class AgentFailClosedTests(SandboxFixture sandbox)
 
     [Fact]
     public async Task Packet_WithAWrongMagic_EndsTheConnection_AndTheContainerIsReplaced() =>
-        await AssertReplacedAfterAsync(container =>
-        {
-            var packet = new byte[16];
-            BinaryPrimitives.WriteUInt32LittleEndian(packet, 0xDEADBEEF);
-            BinaryPrimitives.WriteUInt32LittleEndian(packet.AsSpan(4), 1);
-            BinaryPrimitives.WriteUInt32LittleEndian(packet.AsSpan(8), 1);
-            container.Agent.SendRaw(packet);
-            // The agent answers nothing and drops the connection: the next request fails instead of being guessed at.
-            Assert.Throws<AgentException>(() => container.Agent.Ping(TimeSpan.FromSeconds(10)));
-        });
+        await AssertReplacedAfterAsync(container => AssertPingRefused(container, magic: 0xDEADBEEF, version: 1));
 
     [Fact]
     public async Task Packet_OfAnotherProtocolVersion_EndsTheConnection_AndTheContainerIsReplaced() =>
-        await AssertReplacedAfterAsync(container =>
-        {
-            // A PING as version 1 spoke it (before the RUN request grew its flags): a host and an agent of different
-            // builds refuse each other instead of reading each other's requests wrongly.
-            var packet = new byte[16];
-            BinaryPrimitives.WriteUInt32LittleEndian(packet, 0x41584253);
-            BinaryPrimitives.WriteUInt32LittleEndian(packet.AsSpan(4), 1);
-            BinaryPrimitives.WriteUInt32LittleEndian(packet.AsSpan(8), 1);
-            container.Agent.SendRaw(packet);
-            Assert.Throws<AgentException>(() => container.Agent.Ping(TimeSpan.FromSeconds(10)));
-        });
+        // A PING as version 1 spoke it (before the RUN request grew its flags): a host and an agent of different
+        // builds refuse each other instead of reading each other's requests wrongly.
+        await AssertReplacedAfterAsync(container => AssertPingRefused(container, magic: 0x41584253, version: 1));
+
+    /// <summary>
+    /// Sends a PING header with <paramref name="magic"/> and <paramref name="version"/>: the agent answers nothing and
+    /// drops the connection, so the next request fails instead of being guessed at.
+    /// </summary>
+    private static void AssertPingRefused(Container container, uint magic, uint version)
+    {
+        var packet = new byte[16];
+        BinaryPrimitives.WriteUInt32LittleEndian(packet, magic);
+        BinaryPrimitives.WriteUInt32LittleEndian(packet.AsSpan(4), version);
+        BinaryPrimitives.WriteUInt32LittleEndian(packet.AsSpan(8), 1);
+        container.Agent.SendRaw(packet);
+        Assert.Throws<AgentException>(() => container.Agent.Ping(TimeSpan.FromSeconds(10)));
+    }
 
     [Fact]
     public async Task Agent_KilledWhileIdle_ItsContainerIsReplaced() =>

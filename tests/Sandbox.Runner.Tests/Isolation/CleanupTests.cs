@@ -257,46 +257,50 @@ public sealed class CleanupTests(SandboxFixture sandbox, ITestOutputHelper log) 
                 Assert.Equal("[]", seen[6]);
             }
 
+            // Each run is put its file, then does something to it; the next run is put a file of the same name and must
+            // find just that: the same file (rewritten in place) only when the run before changed nothing but its
+            // content, its mode or its times. A null content is a run that is not given the file: it finds none.
+            var steps = new (string? Content, string Then, bool NextGetsTheSameFile)[]
+            {
+                ("first version", "printf XXXXXXXXXXXXX > f; chmod 600 f; touch -d 2001-01-01 f", true), // rewritten within its size
+                ("second version", "echo more >> f", false), // grown past what was put
+                ("3rd", "python3 -c \"import os; os.setxattr('f', 'user.mark', b'1')\"", false), // an extended attribute
+                ("4th", "python3 -I -c \"import fcntl, struct; fcntl.ioctl(open('f'), 0x40086602, struct.pack('i', 0x40))\"", false), // nodump, which the owner may set on tmpfs
+                ("5th", "ln f /tmp/link", false), // a second link (in /tmp, made anew itself)
+                ("sixth version", "true", true), // untouched; the next content is shorter
+                ("7", "true", true), // untouched; the next is empty
+                ("", "touch -d 2001-01-01 f", true), // timestamps set back, nothing to write next
+                ("", "true", false), // the next run is not given the file
+                (null, "ls -A", false),
+                ("last", "true", false),
+            };
             RunAndReset(container, "true");
-            // Each run does something to its file; the next run puts a file of the same name and must find just that.
-            // Rewritten within its size, mode and timestamps changed: the same file comes back, as new.
-            var first = PutAndRun("first version", "printf XXXXXXXXXXXXX > f; chmod 600 f; touch -d 2001-01-01 f");
-            AssertNew(first, "first version");
-            var second = PutAndRun("second version", "echo more >> f");
-            Assert.Equal(first[0], second[0]);
-            AssertNew(second, "second version");
-            // Grown past what was put: a new file.
-            var third = PutAndRun("3rd", "python3 -c \"import os; os.setxattr('f', 'user.mark', b'1')\"");
-            Assert.NotEqual(second[0], third[0]);
-            AssertNew(third, "3rd");
-            // An extended attribute: a new file, without it.
-            var fourth = PutAndRun("4th", "python3 -I -c \"import fcntl, struct; fcntl.ioctl(open('f'), 0x40086602, struct.pack('i', 0x40))\"");
-            Assert.NotEqual(third[0], fourth[0]);
-            AssertNew(fourth, "4th");
-            // An inode flag (nodump, which the owner may set on tmpfs): a new file.
-            var fifth = PutAndRun("5th", "ln f /tmp/link");
-            Assert.NotEqual(fourth[0], fifth[0]);
-            AssertNew(fifth, "5th");
-            // A second link to it (in /tmp, made anew itself): a new file.
-            var sixth = PutAndRun("sixth version");
-            Assert.NotEqual(fifth[0], sixth[0]);
-            AssertNew(sixth, "sixth version");
-            // Untouched, then put with shorter content: the same file, nothing of the longer content left.
-            var seventh = PutAndRun("7");
-            Assert.Equal(sixth[0], seventh[0]);
-            AssertNew(seventh, "7");
-            // Emptied, and its timestamps set back by the run: put again empty (nothing to write), its times are new.
-            var emptied = PutAndRun("", "touch -d 2001-01-01 f");
-            Assert.Equal(seventh[0], emptied[0]);
-            AssertNew(emptied, "");
-            var empty = PutAndRun("");
-            Assert.Equal(emptied[0], empty[0]);
-            AssertNew(empty, "");
-            // A run that is not given the file does not find it, and the one after gets a new one.
-            Assert.Equal("", RunAndReset(container, "ls -A"));
-            var last = PutAndRun("last");
-            Assert.NotEqual(empty[0], last[0]);
-            AssertNew(last, "last");
+            string[]? before = null;
+            var same = false;
+            foreach (var (content, then, nextGetsTheSameFile) in steps)
+            {
+                if (content is null)
+                {
+                    Assert.Equal("", RunAndReset(container, then));
+                    continue;
+                }
+
+                var seen = PutAndRun(content, then);
+                if (before is not null)
+                {
+                    if (same)
+                    {
+                        Assert.Equal(before[0], seen[0]);
+                    }
+                    else
+                    {
+                        Assert.NotEqual(before[0], seen[0]);
+                    }
+                }
+
+                AssertNew(seen, content);
+                (before, same) = (seen, nextGetsTheSameFile);
+            }
         }
         finally
         {
