@@ -13,7 +13,8 @@
 #include <stdint.h>
 
 #define SBX_MAGIC 0x41584253u /* "SBXA" */
-#define SBX_VERSION 2u /* 2: sbx_run_req grew flags (SBX_RUN_STDIN_NULL); an agent and a host of different versions refuse each other */
+#define SBX_VERSION 3u /* 2: sbx_run_req grew flags (SBX_RUN_STDIN_NULL); 3: a RUN carries its files. An agent and a host of
+                        * different versions refuse each other */
 
 #define SBX_MAX_PACKET 65536
 #define SBX_MAX_ARGS 256
@@ -22,7 +23,7 @@
 
 enum sbx_op {
     SBX_OP_PING = 1,  /* no payload; reply sbx_status */
-    SBX_OP_RUN = 2,   /* sbx_run_req + strings; fds: stdin (unless SBX_RUN_STDIN_NULL), stdout, stderr, then the cgroup join fds (v1 tasks, v2
+    SBX_OP_RUN = 2,   /* sbx_run_req + strings + files (see sbx_run_req.files); fds: stdin (unless SBX_RUN_STDIN_NULL), stdout, stderr, then the cgroup join fds (v1 tasks, v2
                        * cgroup.procs; at least one) unless cgroup_fds is SBX_CGROUPS_STORED; reply sbx_run_reply. The agent keeps its copies of
                        * stdout and stderr until it has replied: once the reply is in, every writer is gone (when
                        * `cleaned`) and what the pipes hold is all there is. */
@@ -86,8 +87,9 @@ struct sbx_run_req {
     uint32_t cgroup_fds;    /* number of cgroup.procs/tasks fds after the three stdio fds, or SBX_CGROUPS_STORED */
     uint32_t after;         /* enum sbx_after: clean up once the main process exited, before replying */
     uint32_t flags;         /* SBX_RUN_* */
-    uint32_t reserved;      /* 0 */
-    /* then cwd as a NUL-terminated string */
+    uint32_t files;         /* files to put before the run, after the strings: each a uint32_t length and that many bytes,
+                             * a SBX_OP_PUT_AHEAD payload with its content inline; put as PUT_AHEAD puts them */
+    /* then cwd as a NUL-terminated string, then the files */
 };
 
 /* sbx_run_req.flags: no stdin descriptor is passed (the fds start with stdout); the run reads /dev/null, opened for

@@ -860,9 +860,54 @@ static int op_run(int sock, const char *payload, size_t len, int *fds, int nfds)
         /* Fail closed: never a run outside a run cgroup (its limits and accounting). */
         (stored ? (nfds != nstdio || stored_ncgroups == 0)
                 : (req.cgroup_fds == 0 || req.cgroup_fds > SBX_MAX_CGROUP_FDS || (int)(nstdio + req.cgroup_fds) != nfds)) ||
-        req.uid == 0 || req.gid == 0 || req.after > SBX_AFTER_RESET || (req.flags & ~SBX_RUN_STDIN_NULL) != 0 ||
-        req.reserved != 0) {
+        req.uid == 0 || req.gid == 0 || req.after > SBX_AFTER_RESET || (req.flags & ~SBX_RUN_STDIN_NULL) != 0) {
         goto bad;
+    }
+
+    /* Split the NUL-terminated strings: argv, env, cwd; then the files, each a length and a PUT_AHEAD payload. The
+     * whole request is checked before any of it is acted on. */
+    char *strings = (char *)payload + sizeof req;
+    size_t slen = len - sizeof req;
+    char *argv[SBX_MAX_ARGS + 1];
+    char *envp[SBX_MAX_ARGS + 1];
+    char *cwd = NULL;
+    size_t pos = 0;
+    uint32_t total = req.argc + req.envc + 1;
+    for (uint32_t i = 0; i < total; i++) {
+        if (pos >= slen) goto bad;
+        char *s = strings + pos;
+        size_t l = strnlen(s, slen - pos);
+        if (pos + l >= slen) goto bad; /* no NUL before the end */
+        if (i < req.argc) argv[i] = s;
+        else if (i < req.argc + req.envc) envp[i - req.argc] = s;
+        else cwd = s;
+        pos += l + 1;
+    }
+    if (cwd == NULL || argv[0][0] == '\0') goto bad;
+    argv[req.argc] = NULL;
+    envp[req.envc] = NULL;
+    const char *files = strings + pos;
+    const size_t files_len = slen - pos;
+    size_t fpos = 0;
+    for (uint32_t i = 0; i < req.files; i++) {
+        uint32_t flen;
+        if (files_len - fpos < sizeof flen) goto bad;
+        memcpy(&flen, files + fpos, sizeof flen);
+        fpos += sizeof flen;
+        if (flen > files_len - fpos) goto bad;
+        fpos += flen;
+    }
+    if (fpos != files_len) goto bad;
+
+    /* The run's files, as PUT_AHEAD would put them: the first failure is kept and stops the run below. */
+    fpos = 0;
+    for (uint32_t i = 0; i < req.files; i++) {
+        uint32_t flen;
+        memcpy(&flen, files + fpos, sizeof flen);
+        fpos += sizeof flen;
+        int err = put_file(files + fpos, flen, NULL, 0, 0);
+        if (err != 0 && put_ahead_err == 0) put_ahead_err = err;
+        fpos += flen;
     }
     /* What the last run left parked and this one was not given goes before anything starts. */
     if (put_ahead_err == 0 && drop_parked() != 0) put_ahead_err = errno ? errno : EIO;
@@ -875,29 +920,6 @@ static int op_run(int sock, const char *payload, size_t len, int *fds, int nfds)
         close_fds(fds, nfds);
         return send_packet(sock, &rep, sizeof rep, -1);
     }
-
-    /* Split the NUL-terminated strings: argv, env, cwd. */
-    char *strings = (char *)payload + sizeof req;
-    size_t slen = len - sizeof req;
-    if (slen == 0 || strings[slen - 1] != '\0') goto bad;
-    char *argv[SBX_MAX_ARGS + 1];
-    char *envp[SBX_MAX_ARGS + 1];
-    char *cwd = NULL;
-    size_t pos = 0;
-    uint32_t total = req.argc + req.envc + 1;
-    for (uint32_t i = 0; i < total; i++) {
-        if (pos >= slen) goto bad;
-        char *s = strings + pos;
-        size_t l = strnlen(s, slen - pos);
-        if (pos + l >= slen) goto bad;
-        if (i < req.argc) argv[i] = s;
-        else if (i < req.argc + req.envc) envp[i - req.argc] = s;
-        else cwd = s;
-        pos += l + 1;
-    }
-    if (pos != slen || cwd == NULL || argv[0][0] == '\0') goto bad;
-    argv[req.argc] = NULL;
-    envp[req.envc] = NULL;
 
     struct child_ctx ctx = {
         .req = &req, .argv = argv, .envp = envp, .cwd = cwd, .cwd_fd = strcmp(cwd, BOX "/" WORK_DIR) == 0 ? work_fd : -1,

@@ -91,6 +91,107 @@ public sealed class AgentFailClosedTests(SandboxFixture sandbox)
             }
         });
 
+    [Theory]
+    [InlineData("a file's length runs past the end", 1)]
+    [InlineData("fewer files than said", 2)]
+    [InlineData("bytes after the last file", 1)]
+    [InlineData("bytes but no file said", 0)]
+    public async Task RunRequest_WhoseFilesDoNotAddUp_IsRefused_AndNoneOfItsFilesIsPut(string malformation, uint count) =>
+        await OnAContainerThenAllServeAsync(async (container, cancellationToken) =>
+        {
+            var file = FileRecord("planted", "x");
+            byte[] files = malformation switch
+            {
+                "a file's length runs past the end" => [.. LengthPlus(file, 5)],
+                "bytes after the last file" => [.. file, 1, 2, 3],
+                _ => file,
+            };
+            var reply = Refused(spec => container.Agent.SendRunWithRawFiles(spec.Spec, spec.Stdout, container.Cgroup.ProcsHandles, count, files), container.Agent);
+            Assert.Equal(AgentStage.Request, reply.Stage);
+            Assert.Equal(22, reply.Errno);
+            // The request was checked whole before any of it was acted on: its well-formed file is not there.
+            Assert.Equal("", await ListWorkFolderAsync(container, cancellationToken));
+        });
+
+    [Fact]
+    public async Task FileCarriedByARun_ThatCannotBePut_FailsThatRunBeforeItStarts()
+    {
+        await OnAContainerThenAllServeAsync(async (container, cancellationToken) =>
+        {
+            // Well-formed request, but the file's name leads out of the work folder: refused as a put, nothing runs.
+            var reply = Refused(spec => container.Agent.SendRunWithRawFiles(spec.Spec, spec.Stdout, container.Cgroup.ProcsHandles, 1, FileRecord("../escaped", "x")), container.Agent);
+            Assert.Equal(AgentStage.Put, reply.Stage);
+            Assert.Equal(22, reply.Errno);
+            Assert.Equal("", await ListWorkFolderAsync(container, cancellationToken));
+        });
+
+        // The same, well-formed and with a plain name: put, and the run reads it.
+        await OnAContainerThenAllServeAsync(async (container, cancellationToken) =>
+        {
+            var (outRead, outWrite) = Native.Pipe();
+            using (outRead)
+            {
+                using (outWrite)
+                {
+                    var spec = new AgentRunSpec(["/bin/sh", "-c", "cat carried"], ["PATH=/usr/bin:/bin"], "/box/work", 1000, 1000, 1, 1 << 20, 64, 8 << 20, 16, AgentAfter.Kill);
+                    container.Agent.SendRunWithRawFiles(spec, outWrite, container.Cgroup.ProcsHandles, 1, FileRecord("carried", "content"));
+                }
+
+                var reply = container.Agent.ReceiveRunReply();
+                Assert.True(reply.Started);
+                Assert.Equal(0, reply.ExitCode);
+                using var output = new FileStream(outRead, FileAccess.Read);
+                using var reader = new StreamReader(output);
+                Assert.Equal("content", await reader.ReadToEndAsync(cancellationToken));
+            }
+        });
+    }
+
+    /// <summary>One file of a RUN request's files part: its length, then a PUT_AHEAD payload with the content inline.</summary>
+    private static byte[] FileRecord(string name, string content)
+    {
+        var nameBytes = System.Text.Encoding.UTF8.GetBytes(name);
+        var contentBytes = System.Text.Encoding.UTF8.GetBytes(content);
+        var record = new byte[4 + 16 + nameBytes.Length + contentBytes.Length];
+        BinaryPrimitives.WriteUInt32LittleEndian(record, (uint)(record.Length - 4));
+        BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(4), 0b110_100_100);
+        BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(8), 1000);
+        BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(12), 1000);
+        BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(16), (uint)nameBytes.Length);
+        nameBytes.CopyTo(record.AsSpan(20));
+        contentBytes.CopyTo(record.AsSpan(20 + nameBytes.Length));
+        return record;
+    }
+
+    private static byte[] LengthPlus(byte[] record, uint extra)
+    {
+        var copy = (byte[])record.Clone();
+        BinaryPrimitives.WriteUInt32LittleEndian(copy, BinaryPrimitives.ReadUInt32LittleEndian(copy) + extra);
+        return copy;
+    }
+
+    /// <summary>What the work folder holds (`ls -A`), through a run on the container's agent that keeps the files.</summary>
+    private static async Task<string> ListWorkFolderAsync(Container container, CancellationToken cancellationToken)
+    {
+        var (outRead, outWrite) = Native.Pipe();
+        using (outRead)
+        {
+            using (outWrite)
+            using (var stdin = Native.SealedMemfd("stdin", []))
+            {
+                var spec = new AgentRunSpec(["/bin/ls", "-A"], ["PATH=/usr/bin:/bin"], "/box/work", 1000, 1000, 1, 1 << 20, 64, 8 << 20, 16, AgentAfter.Kill);
+                container.Agent.SendRun(spec, stdin, outWrite, outWrite, container.Cgroup.ProcsHandles);
+            }
+
+            var reply = container.Agent.ReceiveRunReply();
+            Assert.True(reply.Started);
+            Assert.Equal(0, reply.ExitCode);
+            using var output = new FileStream(outRead, FileAccess.Read);
+            using var reader = new StreamReader(output);
+            return await reader.ReadToEndAsync(cancellationToken);
+        }
+    }
+
     /// <summary>Takes a container, does <paramref name="body"/> with it, gives it back; then every slot must serve.</summary>
     private async Task OnAContainerThenAllServeAsync(Func<Container, CancellationToken, Task> body)
     {
