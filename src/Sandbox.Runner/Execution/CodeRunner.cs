@@ -288,7 +288,8 @@ public sealed class CodeRunner : ICodeRunner, IAsyncDisposable
     private LanguageDefinition Resolve(string language)
     {
         var lang = _languages.Find(language) ?? throw new UnknownLanguageException(language);
-        if (!_languages.Available.Contains(lang))
+        // Only this language's toolchain is looked for (Available checks every language's, on every read).
+        if (!_languages.IsAvailable(lang))
         {
             throw new UnknownLanguageException(language, $"language '{lang.Id}' is in the catalog but its toolchain is not installed on this runner ({string.Join(' ', lang.Packages)})");
         }

@@ -420,7 +420,7 @@ internal sealed class AgentConnection : IDisposable
     /// <summary>Reads the reply to <see cref="SendRun"/>; call once the descriptor is readable.</summary>
     public AgentRunReply ReceiveRunReply()
     {
-        var buffer = new byte[128];
+        Span<byte> buffer = stackalloc byte[128];
         int length;
         lock (_gate)
         {
@@ -434,7 +434,7 @@ internal sealed class AgentConnection : IDisposable
             length = n;
         }
 
-        var reply = CheckHeader(buffer.AsSpan(0, length), AgentOp.Run);
+        var reply = CheckHeader(buffer[..length], AgentOp.Run);
         if (reply.Length != 48)
         {
             throw new AgentException("agent sent a malformed run reply");
@@ -635,6 +635,12 @@ internal sealed class AgentConnection : IDisposable
     private void Send(ReadOnlySpan<byte> packet, IReadOnlyList<SafeFileHandle> fds)
     {
         ObjectDisposedException.ThrowIf(_fd < 0, this);
+        if (_ahead.Count == 0)
+        {
+            SendOne(packet, fds);
+            return;
+        }
+
         _ahead.Add(new Outgoing(packet.ToArray(), fds, null));
         try
         {
@@ -654,6 +660,76 @@ internal sealed class AgentConnection : IDisposable
         }
 
         _ahead.Clear();
+    }
+
+    /// <summary>One packet and its descriptors in one sendmsg (nothing put ahead: no copy of the packet, no list).</summary>
+    private unsafe void SendOne(ReadOnlySpan<byte> packet, IReadOnlyList<SafeFileHandle> fds)
+    {
+        const int maxFds = 3 + 8;
+        if (fds.Count > maxFds)
+        {
+            throw new ArgumentException("too many descriptors for one packet");
+        }
+
+        var control = stackalloc byte[16 + Align8(maxFds * 4)];
+        var added = 0;
+        try
+        {
+            var data = (int*)(control + 16);
+            for (; added < fds.Count; added++)
+            {
+                var success = false;
+                fds[added].DangerousAddRef(ref success);
+                data[added] = (int)fds[added].DangerousGetHandle();
+            }
+
+            var cm = (Native.CMsgHdr*)control;
+            cm->Length = (nuint)(16 + (fds.Count * 4));
+            cm->Level = Native.SOL_SOCKET;
+            cm->Type = Native.SCM_RIGHTS;
+            fixed (byte* p = packet)
+            {
+                var iov = new Native.IoVec { Base = p, Length = (nuint)packet.Length };
+                var msg = new Native.MsgHdr { Iov = &iov, IovLength = 1 };
+                if (fds.Count > 0)
+                {
+                    msg.Control = control;
+                    msg.ControlLength = (nuint)(16 + Align8(fds.Count * 4));
+                }
+
+                while (true)
+                {
+                    var n = Native.sendmsg(_fd, &msg, Native.MSG_NOSIGNAL);
+                    if (n >= 0)
+                    {
+                        // A packet goes whole or not at all.
+                        if (n != packet.Length)
+                        {
+                            throw new AgentException("sending to the agent failed: a packet went out cut short");
+                        }
+
+                        return;
+                    }
+
+                    var errno = Marshal.GetLastPInvokeError();
+                    if (errno == Native.EAGAIN)
+                    {
+                        WaitFor(Native.POLLOUT);
+                    }
+                    else if (errno != Native.EINTR)
+                    {
+                        throw new AgentException($"sending to the agent failed: {Native.LastError()}");
+                    }
+                }
+            }
+        }
+        finally
+        {
+            for (var i = 0; i < added; i++)
+            {
+                fds[i].DangerousRelease();
+            }
+        }
     }
 
     private unsafe void SendAll(List<Outgoing> messages)
@@ -755,12 +831,12 @@ internal sealed class AgentConnection : IDisposable
         }
     }
 
-    private unsafe (int Length, List<SafeFileHandle> Fds) Receive(byte[] buffer, int maxFds)
+    private unsafe (int Length, IReadOnlyList<SafeFileHandle> Fds) Receive(Span<byte> buffer, int maxFds)
     {
         ObjectDisposedException.ThrowIf(_fd < 0, this);
         const int controlSize = 16 + 64;
         var control = stackalloc byte[controlSize];
-        var fds = new List<SafeFileHandle>();
+        List<SafeFileHandle>? fds = null;
         fixed (byte* p = buffer)
         {
             var iov = new Native.IoVec { Base = p, Length = (nuint)buffer.Length };
@@ -800,6 +876,7 @@ internal sealed class AgentConnection : IDisposable
                 {
                     var count = ((int)cm->Length - 16) / 4;
                     var data = (int*)(control + 16);
+                    fds = new List<SafeFileHandle>(count);
                     for (var i = 0; i < count; i++)
                     {
                         fds.Add(new SafeFileHandle(data[i], ownsHandle: true));
@@ -807,9 +884,9 @@ internal sealed class AgentConnection : IDisposable
                 }
             }
 
-            if ((msg.Flags & (Native.MSG_TRUNC | Native.MSG_CTRUNC)) != 0 || fds.Count > maxFds)
+            if ((msg.Flags & (Native.MSG_TRUNC | Native.MSG_CTRUNC)) != 0 || (fds?.Count ?? 0) > maxFds)
             {
-                foreach (var fd in fds)
+                foreach (var fd in fds ?? [])
                 {
                     fd.Dispose();
                 }
@@ -817,7 +894,7 @@ internal sealed class AgentConnection : IDisposable
                 throw new AgentException("the agent sent an oversized message");
             }
 
-            return ((int)n, fds);
+            return ((int)n, fds ?? (IReadOnlyList<SafeFileHandle>)[]);
         }
     }
 

@@ -108,7 +108,7 @@ internal static class SandboxProcess
         try
         {
             AgentRunReply? reply = null;
-            var clock = Stopwatch.StartNew();
+            var started = Stopwatch.GetTimestamp();
             using (cancellationToken.Register(() => Kill(KillReason.Cancelled)))
             {
                 try
@@ -127,13 +127,14 @@ internal static class SandboxProcess
                 var agentDeadline = limits.WallTime + TimeSpan.FromSeconds(30);
                 while (reply is null)
                 {
-                    var wallLeft = limits.WallTime - clock.Elapsed;
+                    var elapsed = Stopwatch.GetElapsedTime(started);
+                    var wallLeft = limits.WallTime - elapsed;
                     if (wallLeft <= TimeSpan.Zero && killed == (int)KillReason.None)
                     {
                         Kill(KillReason.WallTime);
                     }
 
-                    var deadline = killed == (int)KillReason.None ? wallLeft : agentDeadline - clock.Elapsed;
+                    var deadline = killed == (int)KillReason.None ? wallLeft : agentDeadline - elapsed;
                     var ready = Poll(container.Agent.Descriptor, pipes, capture, deadline);
                     if (ready == Readiness.TimedOut && killed != (int)KillReason.None)
                     {
@@ -147,7 +148,7 @@ internal static class SandboxProcess
                 }
             }
 
-            clock.Stop();
+            var wallTime = Stopwatch.GetElapsedTime(started);
             if (reply.Stage == AgentStage.Put)
             {
                 throw new AgentException($"agent could not create a file in the work directory (errno {reply.Errno})");
@@ -185,7 +186,7 @@ internal static class SandboxProcess
             }
 
             var usage = container.Cgroup.End(start);
-            return new ProcessOutcome(reply, usage, clock.ElapsedMilliseconds, capture.Text(spec.StdoutKind), spec.MergeStderr ? "" : capture.Text(spec.StderrKind), capture.Truncated, (KillReason)killed);
+            return new ProcessOutcome(reply, usage, (long)wallTime.TotalMilliseconds, capture.Text(spec.StdoutKind), spec.MergeStderr ? "" : capture.Text(spec.StderrKind), capture.Truncated, (KillReason)killed);
         }
         finally
         {
@@ -359,8 +360,9 @@ internal static class SandboxProcess
     /// <summary>Decodes both streams as they fill, reports chunks in order per stream, caps the total bytes kept.</summary>
     private sealed class OutputCapture(long limit, IProgress<OutputChunk>? output, Action onExceeded)
     {
-        private readonly Dictionary<OutputStreamKind, StringBuilder> _text = [];
-        private readonly Dictionary<OutputStreamKind, Decoder> _decoders = [];
+        // Made with the first byte of output (most runs of a judge's loop print little, many nothing at all).
+        private Dictionary<OutputStreamKind, StringBuilder>? _text;
+        private Dictionary<OutputStreamKind, Decoder>? _decoders;
         // Per worker thread, reused run after run: 64 KiB buffers would otherwise be large-object-heap allocations per run.
         [ThreadStatic]
         private static byte[]? t_buffer;
@@ -374,7 +376,7 @@ internal static class SandboxProcess
 
         public bool Truncated { get; private set; }
 
-        public string Text(OutputStreamKind kind) => _text.TryGetValue(kind, out var sb) ? sb.ToString() : "";
+        public string Text(OutputStreamKind kind) => _text is not null && _text.TryGetValue(kind, out var sb) ? sb.ToString() : "";
 
         public void Add(OutputStreamKind kind, ReadOnlySpan<byte> bytes, bool end)
         {
@@ -394,8 +396,9 @@ internal static class SandboxProcess
             _total += keep;
             var flush = end || exceeded;
             // A stream that ends without a byte read has nothing to flush (no decoder made for it).
-            if (keep > 0 || (flush && _decoders.ContainsKey(kind)))
+            if (keep > 0 || (flush && _decoders is not null && _decoders.ContainsKey(kind)))
             {
+                _decoders ??= [];
                 if (!_decoders.TryGetValue(kind, out var decoder))
                 {
                     _decoders[kind] = decoder = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false).GetDecoder();
@@ -405,6 +408,7 @@ internal static class SandboxProcess
                 if (count > 0)
                 {
                     var text = new string(_chars, 0, count);
+                    _text ??= [];
                     if (!_text.TryGetValue(kind, out var sb))
                     {
                         _text[kind] = sb = new StringBuilder();

@@ -61,7 +61,15 @@ internal sealed class SlotPool : IAsyncDisposable
     }
 
     /// <summary>Waits for a free, clean container.</summary>
-    public async ValueTask<Container> AcquireAsync(CancellationToken cancellationToken)
+    public ValueTask<Container> AcquireAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        _disposing.Token.ThrowIfCancellationRequested();
+        // A free container now: no linked token source to make and tear down.
+        return _free.Reader.TryRead(out var container) ? ValueTask.FromResult(container) : WaitAsync(cancellationToken);
+    }
+
+    private async ValueTask<Container> WaitAsync(CancellationToken cancellationToken)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposing.Token);
         return await _free.Reader.ReadAsync(linked.Token);

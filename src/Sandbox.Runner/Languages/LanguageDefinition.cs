@@ -128,4 +128,7 @@ public interface ILanguageCatalog
 
     /// <summary>Finds a language by a file name's extension; null when unknown.</summary>
     LanguageDefinition? FindByFileName(string fileName);
+
+    /// <summary>Whether the toolchain of <paramref name="language"/> (one of <see cref="All"/>) is present.</summary>
+    bool IsAvailable(LanguageDefinition language) => Available.Contains(language);
 }

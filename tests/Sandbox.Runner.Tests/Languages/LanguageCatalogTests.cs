@@ -130,6 +130,25 @@ public sealed class LanguageCatalogTests
     }
 
     [Fact]
+    public async Task Run_InALanguageWhoseToolchainIsMissing_IsRefusedBeforeAContainerIsTaken_LookingOnlyForItsBinaries()
+    {
+        var present = new HashSet<string> { "/usr/bin/python3", "/usr/bin/gcc" };
+        var lookedFor = new List<string>();
+        var catalog = LanguageCatalog.LoadDefault(path =>
+        {
+            lookedFor.Add(path);
+            return present.Contains(path);
+        });
+        // Never started: a refusal must come before the engine needs a container.
+        await using var runner = new Sandbox.Runner.Execution.CodeRunner(new SandboxOptions(), catalog);
+        var refused = await Assert.ThrowsAsync<Sandbox.Runner.Execution.UnknownLanguageException>(
+            () => runner.RunAsync(new Sandbox.Runner.Execution.RunRequest("java", "class Main {}"), null, CancellationToken.None));
+        Assert.Contains("toolchain is not installed", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("openjdk-17-jdk-headless", refused.Message, StringComparison.Ordinal);
+        Assert.All(lookedFor, path => Assert.Contains(path, catalog.Find("java")!.Requires));
+    }
+
+    [Fact]
     public void MissingPackages_NamesThePackagesOfMissingLanguagesOnly()
     {
         var present = new HashSet<string> { "/usr/bin/python3", "/usr/bin/gcc", "/usr/bin/g++", "/usr/bin/perl", "/usr/bin/bash" };
