@@ -13,12 +13,13 @@ namespace Sandbox.Runner.Isolation;
 internal sealed class SlotWorker : IDisposable
 {
     private readonly Queue<Action> _work = new();
+    private readonly Thread _thread;
     private bool _stopping;
 
     public SlotWorker(string name)
     {
-        var thread = new Thread(Loop) { IsBackground = true, Name = name };
-        thread.Start();
+        _thread = new Thread(Loop) { IsBackground = true, Name = name };
+        _thread.Start();
     }
 
     /// <summary>
@@ -28,8 +29,36 @@ internal sealed class SlotWorker : IDisposable
     /// synchronously in that continuation (the analyzers forbid it anyway); a long synchronous step would only delay
     /// this container's next run.
     /// </summary>
+    /// <remarks>
+    /// Called on this worker with nothing queued (the continuation of this container's last run sending its next one),
+    /// the work runs at once and the task returned is complete: the caller's awaits go on without suspending (measured
+    /// in an interleaved A/B: the host's CPU per <c>/bin/true</c> run 79 → 71 µs and 54 → 51 µs in two rounds). So such a
+    /// continuation that starts several runs meaning them to overlap must leave this thread first (the judge does,
+    /// with <c>Task.Yield</c>): each would otherwise end before the next began whenever it got this container again.
+    /// </remarks>
     public Task<T> RunAsync<T>(Func<T> work)
     {
+        if (Thread.CurrentThread == _thread)
+        {
+            bool inline;
+            lock (_work)
+            {
+                inline = _work.Count == 0 && !_stopping;
+            }
+
+            if (inline)
+            {
+                try
+                {
+                    return Task.FromResult(work());
+                }
+                catch (Exception e)
+                {
+                    return Task.FromException<T>(e);
+                }
+            }
+        }
+
         var completion = new TaskCompletionSource<T>();
         lock (_work)
         {
