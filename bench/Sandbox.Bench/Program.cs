@@ -90,22 +90,31 @@ foreach (var (name, language, argv) in programs)
 {
     var bare = new Tally();
     var sandbox = new Tally();
+    // Each round's own ratio too: how far the machine's drift moves it from one pair of slices to the next.
+    var roundRatios = new List<double>(rounds);
     for (var round = 0; round < rounds; round++)
     {
+        double bareRate = 0, sandboxRate = 0;
         foreach (var sandboxed in round % 2 == 0 ? new[] { false, true } : [true, false])
         {
             if (sandboxed)
             {
-                sandbox.Add(await Throughput(runner.Slots, 1, () => Sandboxed(runner, language)));
+                var slice = await Throughput(runner.Slots, 1, () => Sandboxed(runner, language));
+                sandbox.Add(slice);
+                sandboxRate = slice.Runs / slice.Seconds;
             }
             else
             {
-                bare.Add(await Throughput(runner.Slots, 1, () => { Bare.Run(argv); return Task.CompletedTask; }));
+                var slice = await Throughput(runner.Slots, 1, () => { Bare.Run(argv); return Task.CompletedTask; });
+                bare.Add(slice);
+                bareRate = slice.Runs / slice.Seconds;
             }
         }
+
+        roundRatios.Add(100 * sandboxRate / bareRate);
     }
 
-    Console.WriteLine($"{name,-24} bare {bare.Rate,8:0.0} runs/s   sandbox {sandbox.Rate,8:0.0} runs/s   {100 * sandbox.Rate / bare.Rate,5:0.0}% of bare");
+    Console.WriteLine($"{name,-24} bare {bare.Rate,8:0.0} runs/s   sandbox {sandbox.Rate,8:0.0} runs/s   {100 * sandbox.Rate / bare.Rate,5:0.0}% of bare (rounds {roundRatios.Min():0.0}-{roundRatios.Max():0.0}%)");
     splits.Add($"{name,-24} bare     {CpuAccounting.PerRun(bare.Cpu, bare.Runs, sandboxed: false)}");
     splits.Add($"{"",-24} sandbox  {CpuAccounting.PerRun(sandbox.Cpu, sandbox.Runs, sandboxed: true)}");
 }
