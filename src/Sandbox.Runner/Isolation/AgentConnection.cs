@@ -396,7 +396,7 @@ internal sealed class AgentConnection : IDisposable
         var flags = stdin is null ? RunStdinNull : 0;
         // The files put ahead travel inside the request when all of them are inline and fit. Sent as packets of their
         // own, the first one woke the agent, which then took the CPU from the host between two packets of one
-        // sendmmsg and went back to sleep until the RUN came (measured: about a third more context switches per run).
+        // sendmmsg and went back to sleep until the RUN came (measured: the host's context switches per run 1.7 -> 1.3).
         var packet = _ahead.Count > 0 && _ahead.TrueForAll(m => m.Owned is null) ? BuildRunPacket(spec, cgroupFds, flags, _ahead) : null;
         if (packet is not null)
         {
