@@ -96,6 +96,8 @@ internal sealed class AgentConnection : IDisposable
     private const uint CgroupsStored = 0xFFFF_FFFF;
     // sbx_run_req.flags: no stdin descriptor, the run reads /dev/null (SBX_RUN_STDIN_NULL).
     private const uint RunStdinNull = 1;
+    // Where sbx_run_req.files (how many files the request carries) is in the request's fixed part.
+    private const int RunFilesOffset = 68;
 
     private readonly Lock _gate = new();
     private int _fd;
@@ -210,7 +212,7 @@ internal sealed class AgentConnection : IDisposable
     /// <remarks>
     /// Nothing is sent yet: the file goes out with the next request. A RUN carries its files inside its own packet
     /// when they fit (one packet, one wake-up of the agent); otherwise, and before any other request, they go as
-    /// packets of their own in one system call with it.
+    /// packets of their own just before it.
     /// </remarks>
     public void SendPut(string name, ReadOnlySpan<byte> content, int mode, uint uid, uint gid)
     {
@@ -368,7 +370,7 @@ internal sealed class AgentConnection : IDisposable
             run.CopyTo(packet, 0);
             files.CopyTo(packet.AsSpan(run.Length));
             WriteHeader(packet, AgentOp.Run, packet.Length - HeaderSize);
-            BinaryPrimitives.WriteUInt32LittleEndian(packet.AsSpan(HeaderSize + 68), count);
+            BinaryPrimitives.WriteUInt32LittleEndian(packet.AsSpan(HeaderSize + RunFilesOffset), count);
             _timeoutMs = 10_000;
             Send(packet, [stdout, stdout]);
         }
@@ -395,8 +397,8 @@ internal sealed class AgentConnection : IDisposable
         _timeoutMs = 10_000;
         var flags = stdin is null ? RunStdinNull : 0;
         // The files put ahead travel inside the request when all of them are inline and fit. Sent as packets of their
-        // own, the first one woke the agent, which then took the CPU from the host between two packets of one
-        // sendmmsg and went back to sleep until the RUN came (measured: the host's context switches per run 1.7 -> 1.3).
+        // own, the first one woke the agent, which then took the CPU from the host before the RUN went out and slept
+        // again until it came (measured: the host's context switches per run 1.7 -> 1.3).
         var packet = _ahead.Count > 0 && _ahead.TrueForAll(m => m.Owned is null) ? BuildRunPacket(spec, cgroupFds, flags, _ahead) : null;
         if (packet is not null)
         {
@@ -483,7 +485,7 @@ internal sealed class AgentConnection : IDisposable
     /// A RUN request carrying <paramref name="files"/> (PUT_AHEAD packets with their content inline); null when they
     /// do not fit in one packet with it.
     /// </summary>
-    private static byte[]? BuildRunPacket(AgentRunSpec spec, uint cgroupFds, uint flags, List<Outgoing> files)
+    private static byte[]? BuildRunPacket(AgentRunSpec spec, uint cgroupFds, uint flags, IReadOnlyList<Outgoing> files)
     {
         const int fixedSize = 72;
         var size = HeaderSize + fixedSize;
@@ -521,7 +523,7 @@ internal sealed class AgentConnection : IDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[56..], cgroupFds);
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[60..], (uint)spec.After);
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[64..], flags);
-        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[68..], (uint)files.Count);
+        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[RunFilesOffset..], (uint)files.Count);
         var rest = packet.AsSpan(HeaderSize + fixedSize);
         foreach (var list in (ReadOnlySpan<IReadOnlyList<string>>)[spec.Argv, spec.Environment])
         {
@@ -631,25 +633,23 @@ internal sealed class AgentConnection : IDisposable
         }
     }
 
-    /// <summary>Sends the files put ahead, then <paramref name="packet"/> with <paramref name="fds"/>: one sendmmsg for all.</summary>
+    /// <summary>Sends the files put ahead (each a packet of its own), then <paramref name="packet"/> with <paramref name="fds"/>.</summary>
     private void Send(ReadOnlySpan<byte> packet, IReadOnlyList<SafeFileHandle> fds)
     {
         ObjectDisposedException.ThrowIf(_fd < 0, this);
-        if (_ahead.Count == 0)
-        {
-            SendOne(packet, fds);
-            return;
-        }
-
-        _ahead.Add(new Outgoing(packet.ToArray(), fds, null));
         try
         {
-            SendAll(_ahead);
+            foreach (var ahead in _ahead)
+            {
+                SendOne(ahead.Packet, ahead.Fds);
+            }
         }
         finally
         {
             DropAhead();
         }
+
+        SendOne(packet, fds);
     }
 
     private void DropAhead()
@@ -662,7 +662,7 @@ internal sealed class AgentConnection : IDisposable
         _ahead.Clear();
     }
 
-    /// <summary>One packet and its descriptors in one sendmsg (nothing put ahead: no copy of the packet, no list).</summary>
+    /// <summary>One packet and its descriptors in one sendmsg.</summary>
     private unsafe void SendOne(ReadOnlySpan<byte> packet, IReadOnlyList<SafeFileHandle> fds)
     {
         const int maxFds = 3 + 8;
@@ -729,105 +729,6 @@ internal sealed class AgentConnection : IDisposable
             {
                 fds[i].DangerousRelease();
             }
-        }
-    }
-
-    private unsafe void SendAll(List<Outgoing> messages)
-    {
-        // Per message: its header, one iovec and the room for its descriptors, in one native block.
-        var controlSizes = new int[messages.Count];
-        var total = 0;
-        for (var i = 0; i < messages.Count; i++)
-        {
-            controlSizes[i] = messages[i].Fds.Count == 0 ? 0 : 16 + Align8(messages[i].Fds.Count * 4);
-            total += sizeof(Native.MMsgHdr) + sizeof(Native.IoVec) + controlSizes[i];
-        }
-
-        var block = (byte*)NativeMemory.AllocZeroed((nuint)total);
-        var pinned = new GCHandle[messages.Count];
-        var added = new List<SafeFileHandle>();
-        try
-        {
-            var headers = (Native.MMsgHdr*)block;
-            var iovs = (Native.IoVec*)(block + (messages.Count * sizeof(Native.MMsgHdr)));
-            var control = (byte*)(iovs + messages.Count);
-            for (var i = 0; i < messages.Count; i++)
-            {
-                var message = messages[i];
-                pinned[i] = GCHandle.Alloc(message.Packet, GCHandleType.Pinned);
-                iovs[i] = new Native.IoVec { Base = (void*)pinned[i].AddrOfPinnedObject(), Length = (nuint)message.Packet.Length };
-                headers[i].Header.Iov = &iovs[i];
-                headers[i].Header.IovLength = 1;
-                if (message.Fds.Count > 0)
-                {
-                    var cm = (Native.CMsgHdr*)control;
-                    cm->Length = (nuint)(16 + (message.Fds.Count * 4));
-                    cm->Level = Native.SOL_SOCKET;
-                    cm->Type = Native.SCM_RIGHTS;
-                    var data = (int*)(control + 16);
-                    for (var f = 0; f < message.Fds.Count; f++)
-                    {
-                        var success = false;
-                        message.Fds[f].DangerousAddRef(ref success);
-                        added.Add(message.Fds[f]);
-                        data[f] = (int)message.Fds[f].DangerousGetHandle();
-                    }
-
-                    headers[i].Header.Control = control;
-                    headers[i].Header.ControlLength = (nuint)controlSizes[i];
-                    control += controlSizes[i];
-                }
-            }
-
-            var sent = 0;
-            while (sent < messages.Count)
-            {
-                var n = Native.sendmmsg(_fd, headers + sent, (uint)(messages.Count - sent), Native.MSG_NOSIGNAL);
-                if (n < 0)
-                {
-                    var errno = Marshal.GetLastPInvokeError();
-                    if (errno == Native.EAGAIN)
-                    {
-                        WaitFor(Native.POLLOUT);
-                        continue;
-                    }
-
-                    if (errno == Native.EINTR)
-                    {
-                        continue;
-                    }
-
-                    throw new AgentException($"sending to the agent failed: {Native.LastError()}");
-                }
-
-                for (var i = sent; i < sent + n; i++)
-                {
-                    // A packet goes whole or not at all.
-                    if (headers[i].Length != (uint)messages[i].Packet.Length)
-                    {
-                        throw new AgentException("sending to the agent failed: a packet went out cut short");
-                    }
-                }
-
-                sent += n;
-            }
-        }
-        finally
-        {
-            foreach (var h in added)
-            {
-                h.DangerousRelease();
-            }
-
-            foreach (var handle in pinned)
-            {
-                if (handle.IsAllocated)
-                {
-                    handle.Free();
-                }
-            }
-
-            NativeMemory.Free(block);
         }
     }
 

@@ -50,14 +50,6 @@ internal static unsafe partial class Native
         public int Flags;
     }
 
-    /// <summary>struct mmsghdr: one message of a sendmmsg, and the bytes sent of it.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    public struct MMsgHdr
-    {
-        public MsgHdr Header;
-        public uint Length;
-    }
-
     [StructLayout(LayoutKind.Sequential)]
     public struct CMsgHdr
     {
@@ -84,9 +76,6 @@ internal static unsafe partial class Native
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial nint recvmsg(int fd, MsgHdr* msg, int flags);
-
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial int sendmmsg(int fd, MMsgHdr* messages, uint count, int flags);
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int setsockopt(int fd, int level, int name, void* value, int length);
