@@ -136,19 +136,20 @@ internal sealed class SlotPool : IAsyncDisposable
         _free.Writer.TryWrite(container);
     }
 
-    private static void SweepStale(SandboxOptions options, ILogger logger)
+    /// <summary>
+    /// Stops and removes the containers of runners that are gone (their instance lock is free): those with a
+    /// configuration folder, and any control folder left without one (a runner killed between removing the two).
+    /// </summary>
+    internal static void SweepStale(SandboxOptions options, ILogger logger)
     {
         SweepStaleCgroups(options);
         var lxcPath = Path.Combine(options.StateDirectory, "lxc");
-        if (!Directory.Exists(lxcPath))
+        var configured = Directory.Exists(lxcPath) ? Directory.GetDirectories(lxcPath, "sbx-*").Select(Path.GetFileName).ToHashSet() : [];
+        var ctlPath = Path.Combine(options.RuntimeDirectory, "ctl");
+        var controlOnly = Directory.Exists(ctlPath) ? Directory.GetDirectories(ctlPath, "sbx-*").Select(Path.GetFileName).Where(n => !configured.Contains(n)) : [];
+        foreach (var name in configured.Concat(controlOnly))
         {
-            return;
-        }
-
-        foreach (var dir in Directory.GetDirectories(lxcPath, "sbx-*"))
-        {
-            var name = Path.GetFileName(dir);
-            var parts = name.Split('-');
+            var parts = name!.Split('-');
             if (parts.Length != 4)
             {
                 continue;
@@ -160,28 +161,10 @@ internal sealed class SlotPool : IAsyncDisposable
                 continue;
             }
 
-            logger.LogInformation("Removing stale container {Name} of a runner that is gone", name);
-            // lxc-stop's own messages ("... is not running" when its runner stopped it meanwhile) go to our log, not
-            // to the stderr of whatever command is starting.
-            var stop = new System.Diagnostics.ProcessStartInfo("lxc-stop", ["-P", lxcPath, "-n", name, "-k"])
+            if (configured.Contains(name))
             {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            var said = new System.Collections.Concurrent.ConcurrentQueue<string>();
-            using (var p = new System.Diagnostics.Process { StartInfo = stop })
-            {
-                p.OutputDataReceived += (_, e) => { if (e.Data is { Length: > 0 } line) { said.Enqueue(line); } };
-                p.ErrorDataReceived += (_, e) => { if (e.Data is { Length: > 0 } line) { said.Enqueue(line); } };
-                p.Start();
-                p.BeginOutputReadLine();
-                p.BeginErrorReadLine();
-                p.WaitForExit(TimeSpan.FromSeconds(30));
-            }
-
-            if (!said.IsEmpty)
-            {
-                logger.LogDebug("lxc-stop {Name}: {Output}", name, string.Join(" / ", said));
+                logger.LogInformation("Removing stale container {Name} of a runner that is gone", name);
+                Stop(lxcPath, name, logger);
             }
 
             Container.RemoveFiles(lxcPath, options.RuntimeDirectory, name);
@@ -192,6 +175,32 @@ internal sealed class SlotPool : IAsyncDisposable
             catch (IOException)
             {
             }
+        }
+    }
+
+    private static void Stop(string lxcPath, string name, ILogger logger)
+    {
+        // lxc-stop's own messages ("... is not running" when its runner stopped it meanwhile) go to our log, not
+        // to the stderr of whatever command is starting.
+        var stop = new System.Diagnostics.ProcessStartInfo("lxc-stop", ["-P", lxcPath, "-n", name, "-k"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        var said = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using (var p = new System.Diagnostics.Process { StartInfo = stop })
+        {
+            p.OutputDataReceived += (_, e) => { if (e.Data is { Length: > 0 } line) { said.Enqueue(line); } };
+            p.ErrorDataReceived += (_, e) => { if (e.Data is { Length: > 0 } line) { said.Enqueue(line); } };
+            p.Start();
+            p.BeginOutputReadLine();
+            p.BeginErrorReadLine();
+            p.WaitForExit(TimeSpan.FromSeconds(30));
+        }
+
+        if (!said.IsEmpty)
+        {
+            logger.LogDebug("lxc-stop {Name}: {Output}", name, string.Join(" / ", said));
         }
     }
 
