@@ -2,7 +2,7 @@
 // server sends, and the scenario every transport must pass. Keep method names in sync with
 // src/Sandbox.Lsp/Protocol/LspMethods.cs.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,10 +106,11 @@ export class RecordingClient {
   }
 }
 
-/** A scratch folder with the scenario's files; URIs are file:// URIs into it. */
+/** A scratch folder with the scenario's files (removed when the process exits); URIs are file:// URIs into it. */
 export function scratchFiles() {
   const marker = `loop-${randomUUID()}`;
   const dir = mkdtempSync(join(tmpdir(), 'sandbox-lsp-e2e-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const file = (name, text) => {
     const path = join(dir, name);
     writeFileSync(path, text);
