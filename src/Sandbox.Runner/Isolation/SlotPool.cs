@@ -144,12 +144,9 @@ internal sealed class SlotPool : IAsyncDisposable
     {
         SweepStaleCgroups(options);
         var lxcPath = Path.Combine(options.StateDirectory, "lxc");
-        var configured = Directory.Exists(lxcPath) ? Directory.GetDirectories(lxcPath, "sbx-*").Select(Path.GetFileName).ToHashSet() : [];
-        var ctlPath = Path.Combine(options.RuntimeDirectory, "ctl");
-        var controlOnly = Directory.Exists(ctlPath) ? Directory.GetDirectories(ctlPath, "sbx-*").Select(Path.GetFileName).Where(n => !configured.Contains(n)) : [];
-        foreach (var name in configured.Concat(controlOnly))
+        foreach (var name in NamesIn(lxcPath).Union(NamesIn(Path.Combine(options.RuntimeDirectory, "ctl"))))
         {
-            var parts = name!.Split('-');
+            var parts = name.Split('-');
             if (parts.Length != 4)
             {
                 continue;
@@ -161,7 +158,7 @@ internal sealed class SlotPool : IAsyncDisposable
                 continue;
             }
 
-            if (configured.Contains(name))
+            if (Directory.Exists(Path.Combine(lxcPath, name)))
             {
                 logger.LogInformation("Removing stale container {Name} of a runner that is gone", name);
                 Stop(lxcPath, name, logger);
@@ -177,6 +174,10 @@ internal sealed class SlotPool : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>The container folders (`sbx-*`) in <paramref name="folder"/>, by name; none when it does not exist.</summary>
+    private static IEnumerable<string> NamesIn(string folder) =>
+        Directory.Exists(folder) ? Directory.GetDirectories(folder, "sbx-*").Select(d => Path.GetFileName(d)) : [];
 
     private static void Stop(string lxcPath, string name, ILogger logger)
     {
