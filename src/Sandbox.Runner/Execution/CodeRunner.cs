@@ -63,7 +63,15 @@ public sealed class CodeRunner : ICodeRunner, IAsyncDisposable
                 {
                     var image = new Provisioner(_options, _languages, _logger).Provision(progress);
                     CgroupVersion = image.Cgroups.Version;
-                    return SlotPool.Start(image, _options, _logger);
+                    try
+                    {
+                        return SlotPool.Start(image, _options, _logger);
+                    }
+                    catch
+                    {
+                        image.InUse.Dispose();
+                        throw;
+                    }
                 },
                 cancellationToken);
             Volatile.Write(ref _pool, pool);

@@ -136,6 +136,13 @@ internal static unsafe partial class Native
     [LibraryImport("libc")]
     public static partial uint geteuid();
 
+    public const int LOCK_SH = 1;
+    public const int LOCK_EX = 2;
+    public const int LOCK_NB = 4;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int flock(SafeFileHandle fd, int operation);
+
     /// <summary>The errno of the last failed call, with its text, for logs and errors.</summary>
     public static string LastError()
     {

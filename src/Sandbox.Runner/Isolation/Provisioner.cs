@@ -7,8 +7,11 @@ using Sandbox.Runner.Languages;
 
 namespace Sandbox.Runner.Isolation;
 
-/// <summary>What provisioning produced: the shared read-only root file system and the profile files.</summary>
-internal sealed record ProvisionedImage(string RootFs, string SeccompProfile, string ConfigTemplate, CgroupDriver Cgroups);
+/// <summary>
+/// What provisioning produced: the shared read-only root file system and the profile files, and the leases that keep
+/// another provisioner from removing them (<see cref="ProvisionedFiles"/>) until <see cref="InUse"/> is disposed.
+/// </summary>
+internal sealed record ProvisionedImage(string RootFs, string SeccompProfile, string ConfigTemplate, CgroupDriver Cgroups, IDisposable InUse);
 
 /// <summary>
 /// Makes this machine able to run sandboxes, idempotently: checks root and LXC, the subordinate id range,
@@ -74,7 +77,6 @@ internal sealed class Provisioner(SandboxOptions options, ILanguageCatalog langu
         if (!Directory.Exists(rootfs))
         {
             progress?.Report("Building the sandbox root file system...");
-            // Older roots are a few MB each and may still serve a runner of another version: they are kept.
             BuildRootFs(rootfs, agentSource);
         }
 
@@ -88,7 +90,19 @@ internal sealed class Provisioner(SandboxOptions options, ILanguageCatalog langu
             File.WriteAllBytes(temporary, profile);
             File.Move(temporary, seccompCopy, overwrite: true);
         }
-        return new ProvisionedImage(rootfs, seccompCopy, File.ReadAllText(template), cgroups);
+
+        // Ours are leased before anything is removed; older roots and profiles go once no runner holds them.
+        var inUse = ProvisionedFiles.Lease([rootfs, seccompCopy]);
+        try
+        {
+            ProvisionedFiles.RemoveUnused(options.StateDirectory, options.RuntimeDirectory, [rootfs, seccompCopy], logger);
+            return new ProvisionedImage(rootfs, seccompCopy, File.ReadAllText(template), cgroups, inUse);
+        }
+        catch
+        {
+            inUse.Dispose();
+            throw;
+        }
     }
 
     internal static FileStream AcquireLock(string path)

@@ -43,7 +43,10 @@ internal sealed class SlotPool : IAsyncDisposable
     /// <summary>The names of <see cref="Containers"/>.</summary>
     public IReadOnlyList<string> ContainerNames => [.. Containers.Select(c => c.Name)];
 
-    /// <summary>Sweeps stale containers, then starts every slot's container.</summary>
+    /// <summary>
+    /// Sweeps stale containers, then starts every slot's container. From a successful start on, the pool holds the
+    /// image's leases (<see cref="ProvisionedImage.InUse"/>) and lets them go when it is disposed.
+    /// </summary>
     public static SlotPool Start(ProvisionedImage image, SandboxOptions options, ILogger logger)
     {
         SweepStale(options, logger);
@@ -284,6 +287,7 @@ internal sealed class SlotPool : IAsyncDisposable
         await _disposing.CancelAsync();
         _free.Writer.TryComplete();
         DisposeContainers();
+        _image.InUse.Dispose();
         var lockPath = _instanceLock.Name;
         _instanceLock.Dispose();
         try
