@@ -176,6 +176,35 @@ internal sealed class SlotPool : IAsyncDisposable
             {
             }
         }
+
+        SweepInstanceLocks(Path.Combine(options.RuntimeDirectory, "instances"));
+    }
+
+    /// <summary>
+    /// Removes the instance locks of runners that are gone and left no container (killed while starting). Only a
+    /// lock file at least a minute old: a runner creates its file and then locks it, and one found in between must
+    /// not lose it.
+    /// </summary>
+    private static void SweepInstanceLocks(string instances)
+    {
+        if (!Directory.Exists(instances))
+        {
+            return;
+        }
+
+        foreach (var lockPath in Directory.GetFiles(instances, "*.lock"))
+        {
+            try
+            {
+                if (DateTime.UtcNow - File.GetLastWriteTimeUtc(lockPath) >= TimeSpan.FromMinutes(1) && !IsHeld(lockPath))
+                {
+                    File.Delete(lockPath);
+                }
+            }
+            catch (IOException)
+            {
+            }
+        }
     }
 
     /// <summary>The container folders (`sbx-*`) in <paramref name="folder"/>, by name; none when it does not exist.</summary>

@@ -5,8 +5,8 @@ namespace Sandbox.Runner.Tests.Isolation;
 
 /// <summary>
 /// What a starting runner removes of runners that are gone: their containers' control folders too, also one whose
-/// configuration folder is already gone, never a live runner's, and never by recursing into a folder a container
-/// could write.
+/// configuration folder is already gone, and their instance locks, never a live runner's, and never by recursing into
+/// a folder a container could write.
 /// </summary>
 public sealed class SweepTests
 {
@@ -41,6 +41,12 @@ public sealed class SweepTests
             Directory.CreateDirectory(Path.Combine(ctl, "sbx-live0004-0-1"));
             Directory.CreateDirectory(Path.Combine(ctl, "unrelated"));
             using var live = new FileStream(Path.Combine(instances, "live0004.lock"), FileMode.Create, FileAccess.ReadWrite, FileShare.None);
+            File.SetLastWriteTimeUtc(Path.Combine(instances, "live0004.lock"), DateTime.UtcNow.AddHours(-1));
+            // Instance locks without containers: a runner killed while starting (an hour ago), and one just made,
+            // which its runner may be about to lock.
+            File.WriteAllText(Path.Combine(instances, "dead0005.lock"), "");
+            File.SetLastWriteTimeUtc(Path.Combine(instances, "dead0005.lock"), DateTime.UtcNow.AddHours(-1));
+            File.WriteAllText(Path.Combine(instances, "new00006.lock"), "");
 
             SlotPool.SweepStale(options, NullLogger.Instance);
 
@@ -50,6 +56,9 @@ public sealed class SweepTests
             Assert.True(File.Exists(Path.Combine(ctl, "sbx-dead0003-0-1", "planted")));
             Assert.True(Directory.Exists(Path.Combine(ctl, "sbx-live0004-0-1")));
             Assert.True(Directory.Exists(Path.Combine(ctl, "unrelated")));
+            Assert.Equal(
+                ["live0004.lock", "new00006.lock"],
+                Directory.EnumerateFiles(instances).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         }
         finally
         {
