@@ -34,6 +34,9 @@ internal static class Cli
             StandardErrorEncoding = Encoding.UTF8,
             WorkingDirectory = workingDirectory ?? CliPaths.RepoRoot,
         };
+        // A server a test leaves running ends by SIGKILL: without its diagnostic IPC the .NET runtime leaves no
+        // clr-debug-pipe-* / dotnet-diagnostic-* files in /tmp behind (it removes them only on a normal exit).
+        info.Environment["DOTNET_EnableDiagnostics"] = "0";
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);

@@ -36,6 +36,9 @@ public sealed class ChildProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        // Hosts here die by SIGKILL on purpose: without its diagnostic IPC the .NET runtime leaves no
+        // clr-debug-pipe-* / dotnet-diagnostic-* files in /tmp behind (it removes them only on a normal exit).
+        info.Environment["DOTNET_EnableDiagnostics"] = "0";
         foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
