@@ -135,7 +135,12 @@ describe('VS Code extension in code-server', { timeout: 15 * 60_000 }, () => {
     fs.writeFileSync(configFile, 'auth: none\n');
 
     const common = ['--config', configFile, '--user-data-dir', userData, '--extensions-dir', extensions];
-    execFileSync(process.execPath, [entry, ...common, '--install-extension', vsix], { stdio: 'pipe', timeout: 120_000 });
+    // code-server and VS Code put their IPC sockets and git helpers in the temp folder and leave them there when
+    // ended by a signal: a temp folder of their own goes with the rest of the scratch folder.
+    const ownTmp = path.join(tmp, 'tmp');
+    fs.mkdirSync(ownTmp);
+    const env = { ...process.env, SANDBOX_E2E: '1', TMPDIR: ownTmp };
+    execFileSync(process.execPath, [entry, ...common, '--install-extension', vsix], { stdio: 'pipe', timeout: 120_000, env });
 
     const port = await freePort();
     codeServer = spawn(process.execPath, [
@@ -144,7 +149,7 @@ describe('VS Code extension in code-server', { timeout: 15 * 60_000 }, () => {
       '--bind-addr', `127.0.0.1:${port}`,
       '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override',
       workspace,
-    ], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SANDBOX_E2E: '1' } });
+    ], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env });
     codeServer.stdout.setEncoding('utf8');
     codeServer.stderr.setEncoding('utf8');
     codeServer.stdout.on('data', (d) => serverLog.push(d));
