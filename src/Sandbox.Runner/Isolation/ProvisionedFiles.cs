@@ -70,8 +70,9 @@ internal static partial class ProvisionedFiles
         {
             var name = Path.GetFileName(entry);
             var info = new FileInfo(entry);
-            var isFolder = (info.Attributes & FileAttributes.Directory) != 0 && info.LinkTarget is null;
-            var isFile = (info.Attributes & FileAttributes.Directory) == 0 && info.LinkTarget is null;
+            var isLink = info.LinkTarget is not null;
+            var isFolder = !isLink && (info.Attributes & FileAttributes.Directory) != 0;
+            var isFile = !isLink && (info.Attributes & FileAttributes.Directory) == 0;
             var candidate = (isFolder && RootName().IsMatch(name)) || (isFile && ProfileName().IsMatch(name));
             try
             {
@@ -90,7 +91,7 @@ internal static partial class ProvisionedFiles
                 var use = entry + ".use";
                 if (File.Exists(use))
                 {
-                    using var exclusive = TryLockExclusive(use);
+                    using var exclusive = LockFile.TryLockExclusive(use);
                     if (exclusive is null)
                     {
                         continue;
@@ -101,7 +102,7 @@ internal static partial class ProvisionedFiles
                 }
                 else
                 {
-                    runnerAlive ??= AnyRunnerAlive(runtimeDirectory);
+                    runnerAlive ??= SlotPool.AnyRunnerAlive(runtimeDirectory);
                     if (runnerAlive.Value)
                     {
                         continue;
@@ -139,56 +140,6 @@ internal static partial class ProvisionedFiles
         var trash = $"{entry}.{Environment.ProcessId}.old";
         Directory.Move(entry, trash);
         Directory.Delete(trash, recursive: true);
-    }
-
-    /// <summary>The file locked exclusively, or null when someone holds a lock on it.</summary>
-    private static SafeFileHandle? TryLockExclusive(string path)
-    {
-        SafeFileHandle handle;
-        try
-        {
-            handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        }
-        catch (IOException e) when (e is not FileNotFoundException)
-        {
-            // .NET itself takes a shared lock when opening for reading, and fails so when someone holds it exclusively.
-            return null;
-        }
-
-        if (Native.flock(handle, Native.LOCK_EX | Native.LOCK_NB) == 0)
-        {
-            return handle;
-        }
-
-        handle.Dispose();
-        return null;
-    }
-
-    private static bool AnyRunnerAlive(string runtimeDirectory)
-    {
-        var instances = Path.Combine(runtimeDirectory, "instances");
-        if (!Directory.Exists(instances))
-        {
-            return false;
-        }
-
-        foreach (var lockFile in Directory.EnumerateFiles(instances, "*.lock"))
-        {
-            try
-            {
-                using var probe = TryLockExclusive(lockFile);
-                if (probe is null)
-                {
-                    return true;
-                }
-            }
-            catch (FileNotFoundException)
-            {
-                // Its runner has just ended.
-            }
-        }
-
-        return false;
     }
 
     private sealed class Leases : List<SafeFileHandle>, IDisposable

@@ -29,10 +29,9 @@ internal sealed class SlotPool : IAsyncDisposable
         _containers = new Container?[options.Slots];
         _generations = new int[options.Slots];
         _instance = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
-        var instances = Path.Combine(options.RuntimeDirectory, "instances");
-        Directory.CreateDirectory(instances);
+        Directory.CreateDirectory(InstancesDirectory(options.RuntimeDirectory));
         // Held for the life of this process; a container whose instance lock is free belongs to a dead runner.
-        _instanceLock = new FileStream(Path.Combine(instances, _instance + ".lock"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
+        _instanceLock = new FileStream(InstanceLock(options.RuntimeDirectory, _instance), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
     }
 
     public int Slots => _containers.Length;
@@ -155,8 +154,8 @@ internal sealed class SlotPool : IAsyncDisposable
                 continue;
             }
 
-            var lockPath = Path.Combine(options.RuntimeDirectory, "instances", parts[1] + ".lock");
-            if (IsHeld(lockPath))
+            var lockPath = InstanceLock(options.RuntimeDirectory, parts[1]);
+            if (LockFile.IsHeld(lockPath))
             {
                 continue;
             }
@@ -177,7 +176,7 @@ internal sealed class SlotPool : IAsyncDisposable
             }
         }
 
-        SweepInstanceLocks(Path.Combine(options.RuntimeDirectory, "instances"));
+        SweepInstanceLocks(InstancesDirectory(options.RuntimeDirectory));
     }
 
     /// <summary>
@@ -196,7 +195,7 @@ internal sealed class SlotPool : IAsyncDisposable
         {
             try
             {
-                if (DateTime.UtcNow - File.GetLastWriteTimeUtc(lockPath) >= TimeSpan.FromMinutes(1) && !IsHeld(lockPath))
+                if (DateTime.UtcNow - File.GetLastWriteTimeUtc(lockPath) >= TimeSpan.FromMinutes(1) && !LockFile.IsHeld(lockPath))
                 {
                     File.Delete(lockPath);
                 }
@@ -268,7 +267,7 @@ internal sealed class SlotPool : IAsyncDisposable
             foreach (var dir in candidates)
             {
                 var parts = Path.GetFileName(dir).Split('-');
-                if (parts.Length != 4 || IsHeld(Path.Combine(options.RuntimeDirectory, "instances", parts[1] + ".lock")))
+                if (parts.Length != 4 || LockFile.IsHeld(InstanceLock(options.RuntimeDirectory, parts[1])))
                 {
                     continue;
                 }
@@ -283,23 +282,17 @@ internal sealed class SlotPool : IAsyncDisposable
         }
     }
 
-    private static bool IsHeld(string lockPath)
+    /// <summary>Whether any runner on this machine is alive (holds its instance lock).</summary>
+    internal static bool AnyRunnerAlive(string runtimeDirectory)
     {
-        if (!File.Exists(lockPath))
-        {
-            return false;
-        }
-
-        try
-        {
-            using var probe = new FileStream(lockPath, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
-            return false;
-        }
-        catch (IOException)
-        {
-            return true;
-        }
+        var instances = InstancesDirectory(runtimeDirectory);
+        return Directory.Exists(instances) && Directory.EnumerateFiles(instances, "*.lock").Any(LockFile.IsHeld);
     }
+
+    private static string InstancesDirectory(string runtimeDirectory) => Path.Combine(runtimeDirectory, "instances");
+
+    private static string InstanceLock(string runtimeDirectory, string instance) =>
+        Path.Combine(InstancesDirectory(runtimeDirectory), instance + ".lock");
 
     private void DisposeContainers()
     {
