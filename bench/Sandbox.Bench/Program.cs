@@ -6,7 +6,7 @@ using Sandbox.Runner.Execution;
 // Per-run overhead of the sandbox: the same program run directly on the host (posix_spawn + waitpid from this
 // process) and through the sandbox, interleaved in one run so both see the same machine; then throughput with
 // every slot busy against the same number of bare processes at once.
-//   dotnet run -c Release --project bench/Sandbox.Bench -- [runs=300] [throughput-seconds=5 per side, in 1 s slices]
+//   dotnet run -c Release --project bench/Sandbox.Bench -- [runs=500] [throughput-seconds=30 per side, in 1 s slices]
 //   dotnet run -c Release --project bench/Sandbox.Bench -- host [runs=200] [clients=8]   (runner host: WebSocket vs in-process)
 //   dotnet run -c Release --project bench/Sandbox.Bench -- loop [seconds=10] [program=true|python-print] [bare]   (one side only, all slots busy: for a profiler)
 if (args.Length > 0 && args[0] == "host")
@@ -40,8 +40,9 @@ if (args.Length > 0 && args[0] == "loop")
     return;
 }
 
-var runs = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 300;
-var seconds = args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5;
+var runs = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 500;
+// 30 rounds: with fewer, this VM's drift leaves the throughput share uncertain by more than the overhead measured.
+var seconds = args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 30;
 var options = new SandboxOptions();
 await using var runner = new CodeRunner(options, new BenchCatalog());
 await runner.StartAsync(null, CancellationToken.None);
@@ -90,31 +91,35 @@ foreach (var (name, language, argv) in programs)
 {
     var bare = new Tally();
     var sandbox = new Tally();
-    // Each round's own ratio too: how far the machine's drift moves it from one pair of slices to the next.
+    // Each round's own pair of slices too: how far the machine's drift moves the ratio from one round to the next,
+    // and so how far from its true value the total's ratio may be (ShareInterval).
     var roundRatios = new List<double>(rounds);
+    var roundSlices = new List<RoundSlices>(rounds);
     for (var round = 0; round < rounds; round++)
     {
-        double bareRate = 0, sandboxRate = 0;
+        var pair = new RoundSlices();
         foreach (var sandboxed in round % 2 == 0 ? new[] { false, true } : [true, false])
         {
             if (sandboxed)
             {
                 var slice = await Throughput(runner.Slots, 1, () => Sandboxed(runner, language));
                 sandbox.Add(slice);
-                sandboxRate = slice.Runs / slice.Seconds;
+                pair = pair with { SandboxRuns = slice.Runs, SandboxSeconds = slice.Seconds };
             }
             else
             {
                 var slice = await Throughput(runner.Slots, 1, () => { Bare.Run(argv); return Task.CompletedTask; });
                 bare.Add(slice);
-                bareRate = slice.Runs / slice.Seconds;
+                pair = pair with { BareRuns = slice.Runs, BareSeconds = slice.Seconds };
             }
         }
 
-        roundRatios.Add(100 * sandboxRate / bareRate);
+        roundSlices.Add(pair);
+        roundRatios.Add(100 * RoundSlices.Share([pair]));
     }
 
-    Console.WriteLine($"{name,-24} bare {bare.Rate,8:0.0} runs/s   sandbox {sandbox.Rate,8:0.0} runs/s   {100 * sandbox.Rate / bare.Rate,5:0.0}% of bare (rounds {roundRatios.Min():0.0}-{roundRatios.Max():0.0}%)");
+    var (low, high) = ShareInterval(roundSlices);
+    Console.WriteLine($"{name,-24} bare {bare.Rate,8:0.0} runs/s   sandbox {sandbox.Rate,8:0.0} runs/s   {100 * sandbox.Rate / bare.Rate,5:0.0}% of bare (rounds {roundRatios.Min():0.0}-{roundRatios.Max():0.0}%, 95% interval {low:0.0}-{high:0.0}%)");
     splits.Add($"{name,-24} bare     {CpuAccounting.PerRun(bare.Cpu, bare.Runs, sandboxed: false)}");
     splits.Add($"{"",-24} sandbox  {CpuAccounting.PerRun(sandbox.Cpu, sandbox.Runs, sandboxed: true)}");
 }
@@ -151,7 +156,29 @@ static async Task<(long Runs, double Seconds, CpuAccounting.Sample Cpu)> Through
     return (count, elapsed, CpuAccounting.Take() - before);
 }
 
-static double Percentile(List<double> values, int p)
+// A 95% bootstrap interval for the share of bare throughput: the rounds resampled with replacement 2,000 times
+// (fixed seed: the same rounds give the same interval), the total's ratio taken each time. With one-second slices
+// on a VM whose speed drifts by tens of percent from second to second, this says how much one run's figure can be
+// trusted: a target inside the interval is neither shown met nor shown missed.
+static (double Low, double High) ShareInterval(List<RoundSlices> rounds)
+{
+    var random = new Random(20261130);
+    var shares = new List<double>(2000);
+    var sample = new RoundSlices[rounds.Count];
+    for (var i = 0; i < 2000; i++)
+    {
+        for (var j = 0; j < sample.Length; j++)
+        {
+            sample[j] = rounds[random.Next(rounds.Count)];
+        }
+
+        shares.Add(100 * RoundSlices.Share(sample));
+    }
+
+    return (Percentile(shares, 2.5), Percentile(shares, 97.5));
+}
+
+static double Percentile(List<double> values, double p)
 {
     var sorted = values.Order().ToArray();
     return sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p / 100.0 * sorted.Length) - 1)];
@@ -173,5 +200,24 @@ internal sealed class Tally
         Runs += slice.Runs;
         Seconds += slice.Seconds;
         Cpu += slice.Cpu;
+    }
+}
+
+/// <summary>One round of the throughput comparison: the runs and seconds of its bare slice and of its sandboxed one.</summary>
+internal readonly record struct RoundSlices(long BareRuns, double BareSeconds, long SandboxRuns, double SandboxSeconds)
+{
+    /// <summary>Sandboxed throughput as a share of bare over these rounds taken together (1.0: as fast).</summary>
+    public static double Share(ReadOnlySpan<RoundSlices> rounds)
+    {
+        double bareRuns = 0, bareSeconds = 0, sandboxRuns = 0, sandboxSeconds = 0;
+        foreach (var r in rounds)
+        {
+            bareRuns += r.BareRuns;
+            bareSeconds += r.BareSeconds;
+            sandboxRuns += r.SandboxRuns;
+            sandboxSeconds += r.SandboxSeconds;
+        }
+
+        return sandboxRuns / sandboxSeconds / (bareRuns / bareSeconds);
     }
 }
