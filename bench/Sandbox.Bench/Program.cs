@@ -93,7 +93,6 @@ foreach (var (name, language, argv) in programs)
     var sandbox = new Tally();
     // Each round's own pair of slices too: how far the machine's drift moves the ratio from one round to the next,
     // and so how far from its true value the total's ratio may be (ShareInterval).
-    var roundRatios = new List<double>(rounds);
     var roundSlices = new List<RoundSlices>(rounds);
     for (var round = 0; round < rounds; round++)
     {
@@ -115,9 +114,9 @@ foreach (var (name, language, argv) in programs)
         }
 
         roundSlices.Add(pair);
-        roundRatios.Add(100 * RoundSlices.Share([pair]));
     }
 
+    var roundRatios = roundSlices.Select(r => 100 * RoundSlices.Share([r])).ToList();
     var (low, high) = ShareInterval(roundSlices);
     Console.WriteLine($"{name,-24} bare {bare.Rate,8:0.0} runs/s   sandbox {sandbox.Rate,8:0.0} runs/s   {100 * sandbox.Rate / bare.Rate,5:0.0}% of bare (rounds {roundRatios.Min():0.0}-{roundRatios.Max():0.0}%, 95% interval {low:0.0}-{high:0.0}%)");
     splits.Add($"{name,-24} bare     {CpuAccounting.PerRun(bare.Cpu, bare.Runs, sandboxed: false)}");
