@@ -490,17 +490,24 @@ static int drop_parked(void)
     return 0;
 }
 
-/* Whether a put file may stay for the next run once its run has ended (the folder itself unchanged, so the name
- * still leads to this inode): one link, no extended attribute (an ACL is one), no inode flag (chattr), and the size
- * and blocks the agent left. Its content, mode, owner and timestamps are set anew when it is put again. */
+/* Whether a put file may stay for the next run once its run has ended (the folder holding as many entries as
+ * before): its name still leads to this inode, which has one link, no extended attribute (an ACL is one), no inode
+ * flag (chattr), and the size and blocks the agent left. Its content, mode, owner and timestamps are set anew when
+ * it is put again. The name is looked up rather than trusted from the folder's timestamps: before 6.13 (no
+ * multigrain timestamps) a rename in the same clock tick as the folder's last change leaves its mtime and ctime as
+ * they were, and a run could swap two files' names or move one aside for the next run to stumble on. */
 static int may_park(struct tracked_file *t)
 {
     struct stat st;
-    if (fstat(t->fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_size != t->size ||
-        st.st_blocks != t->blocks || flistxattr(t->fd, NULL, 0) != 0) {
+    if (t->ino == 0) {
+        /* An empty file put empty was never written: its inode number is learnt here. */
+        if (fstat(t->fd, &st) != 0) return 0;
+        t->ino = st.st_ino;
+    }
+    if (fstatat(work_fd, t->name, &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_ino != t->ino || !S_ISREG(st.st_mode) ||
+        st.st_nlink != 1 || st.st_size != t->size || st.st_blocks != t->blocks || flistxattr(t->fd, NULL, 0) != 0) {
         return 0;
     }
-    t->ino = st.st_ino;
     t->mode = st.st_mode & 07777;
     t->uid = st.st_uid;
     t->gid = st.st_gid;
@@ -542,9 +549,10 @@ static int prepare_box(uid_t uid, gid_t gid)
     }
     if (work_fd >= 0 && work_stat_known) {
         /* The run's work folder as it was when the run started (same inode, size, link count, mode, owner and all
-         * three timestamps): nothing was added, removed, renamed or changed in it, so it holds exactly the files
-         * put before the run. The run could only have changed those: each stays parked for the next run's put of
-         * the same name if the run changed nothing about it but its content (may_park), or goes. */
+         * three timestamps): it holds as many entries as files were put before the run. What coarse timestamps may
+         * not show (a rename, or a file replaced by another of its name) is left to may_park: each file stays
+         * parked for the next run's put of the same name if its name still leads to it and the run changed nothing
+         * about it but its content, or goes. */
         struct stat now;
         /* No extended attribute either (an ACL is one): the run owns this folder and could have set one. */
         int kept = fstat(work_fd, &now) == 0 && as_made(&now, &work_at_run) && flistxattr(work_fd, NULL, 0) == 0;

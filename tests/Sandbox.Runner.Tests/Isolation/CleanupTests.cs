@@ -308,6 +308,35 @@ public sealed class CleanupTests(SandboxFixture sandbox, ITestOutputHelper log) 
         }
     }
 
+    [Fact]
+    public async Task PutFiles_RenamedOrSwappedByARun_ComeBackUnderTheirOwnNames()
+    {
+        var pool = await Sandbox.Engine.PoolAsync(Timeout());
+        var container = await pool.AcquireAsync(Timeout());
+        try
+        {
+            // What the run finds: the folder's entries on one line, then each file's content.
+            const string Look = "ls -A | tr '\\n' ' '; echo; cat a; echo; cat b; echo";
+            string Run(string a, string b, string then) =>
+                RunAndReset(container, Look + "; " + then, AgentAfter.Reset, ("a", a), ("b", b));
+
+            RunAndReset(container, "true");
+            // Each run changes only the names of the files put for it (the folder keeps its number of entries, and
+            // the files their one link, size and content); the next run is put files of the same names and must
+            // find exactly those, each with its own new content. A rename in the same clock tick as the folder's
+            // last change leaves the folder's timestamps as they were on kernels before 6.13.
+            Assert.Equal("a b \nA1\nB1\n", Run("A1", "B1", "mv a t && mv b a && mv t b")); // swapped
+            Assert.Equal("a b \nA2\nB2\n", Run("A2", "B2", "mv a c")); // one moved aside
+            Assert.Equal("a b \nA3\nB3\n", Run("A3", "B3", "mv b a")); // one over the other (one inode gone)
+            Assert.Equal("a b \nA4\nB4\n", Run("A4", "B4", "true"));
+            Assert.Equal("", RunAndReset(container, "ls -A"));
+        }
+        finally
+        {
+            pool.Release(container, alreadyReset: true);
+        }
+    }
+
     /// <summary>
     /// Runs a shell command in <paramref name="container"/> through its agent with <paramref name="files"/> put ahead;
     /// the agent resets the box (or does what <paramref name="after"/> says) before it replies.
