@@ -139,9 +139,13 @@ internal abstract class RunCgroup : IDisposable
     private long _appliedMemory = -1;
     private long _appliedProcesses = -1;
 
-    /// <summary>Sets memory (no swap beyond it) and process limits; only what changed since the last call is written.</summary>
+    /// <summary>
+    /// Makes the run cgroup ready for the next run and sets memory (no swap beyond it) and process limits; only what
+    /// changed since the last call is written. Called before every run, ahead of <see cref="Begin"/>.
+    /// </summary>
     public void Apply(ResourceLimits limits)
     {
+        PrepareRun();
         if (_appliedMemory != limits.MemoryBytes)
         {
             _appliedMemory = -1;
@@ -155,6 +159,19 @@ internal abstract class RunCgroup : IDisposable
             SetProcessLimit(limits.Processes);
             _appliedProcesses = limits.Processes;
         }
+    }
+
+    /// <summary>What a run cgroup must do before a run joins it (v2 before Linux 6.12: move to a fresh cgroup).</summary>
+    protected virtual void PrepareRun()
+    {
+    }
+
+    /// <summary>The cgroup was replaced by a new one: nothing is applied to it, and its counters start afresh.</summary>
+    protected void Replaced()
+    {
+        _appliedMemory = -1;
+        _appliedProcesses = -1;
+        _afterLastRun = null;
     }
 
     protected abstract void SetMemoryLimit(long bytes);
@@ -205,7 +222,7 @@ internal abstract class RunCgroup : IDisposable
     /// <summary>Starts a new peak-memory measurement.</summary>
     protected abstract void ResetPeak();
 
-    /// <summary>Peak memory (swap included) since <see cref="ResetPeak"/>.</summary>
+    /// <summary>Peak memory (swap included) since <see cref="ResetPeak"/>; -1 when this kernel cannot tell.</summary>
     protected abstract long ReadPeak();
 
     /// <summary>CPU time and OOM kills so far (peak unused): monotonic counters of the run cgroup.</summary>
@@ -423,21 +440,43 @@ internal sealed class CgroupV2Driver(string root) : CgroupDriver(root)
 
 internal sealed class RunCgroupV2 : RunCgroup
 {
-    private readonly string _dir;
-    private readonly SafeFileHandle _procs;
-    private readonly CgroupFile _memoryMax;
-    private readonly CgroupFile _swapMax;
-    private readonly CgroupFile _pidsMax;
-    private readonly CgroupFile _cpuStat;
-    private readonly CgroupFile _memoryEvents;
-    private readonly CgroupFile _members;
-    private readonly CgroupFile _peak;
+    private readonly string _container;
+    private readonly List<string> _leftBehind = [];
+    private string _dir;
+    private SafeFileHandle _procs = null!;
+    private CgroupFile _memoryMax = null!;
+    private CgroupFile _swapMax = null!;
+    private CgroupFile _pidsMax = null!;
+    private CgroupFile _cpuStat = null!;
+    private CgroupFile _memoryEvents = null!;
+    private CgroupFile _members = null!;
+    private CgroupFile? _peak;
+    // memory.peak is the cgroup's lifetime peak until Linux 6.12 made it resettable. Where it cannot be reset, every
+    // run gets a cgroup of its own (made just before it, the last one removed), so the peak is the run's: otherwise
+    // a run would report the largest peak of any run before it on its slot, and a SIGKILL after a big run would
+    // read as a memory-limit verdict.
+    private bool _cgroupPerRun;
+    private bool _used;
+    private int _generation;
 
     public RunCgroupV2(string dir)
     {
         _dir = dir;
-        _procs = File.OpenHandle(Path.Combine(dir, "cgroup.procs"), FileMode.Open, FileAccess.Write);
-        ProcsHandles = [_procs];
+        _container = Path.GetDirectoryName(dir)!;
+        OpenFiles();
+    }
+
+    // One list per run cgroup: the agent connection sends it to the agent when it changes (compared by reference).
+    public override IReadOnlyList<SafeFileHandle> ProcsHandles => _procsList;
+
+    private IReadOnlyList<SafeFileHandle> _procsList = [];
+
+    public override string ContainerDirectory => _container;
+
+    private void OpenFiles()
+    {
+        _procs = File.OpenHandle(Path.Combine(_dir, "cgroup.procs"), FileMode.Open, FileAccess.Write);
+        _procsList = [_procs];
         try
         {
             _memoryMax = Open("memory.max", writable: true);
@@ -446,7 +485,8 @@ internal sealed class RunCgroupV2 : RunCgroup
             _cpuStat = Open("cpu.stat", writable: false);
             _memoryEvents = Open("memory.events", writable: false);
             _members = Open("cgroup.procs", writable: false);
-            _peak = Open("memory.peak", writable: true);
+            // Linux 5.19 added memory.peak; before it this kernel keeps no peak at all (the agent's figure stands in).
+            _peak = File.Exists(Path.Combine(_dir, "memory.peak")) ? Open("memory.peak", writable: true) : null;
         }
         catch
         {
@@ -455,12 +495,41 @@ internal sealed class RunCgroupV2 : RunCgroup
         }
     }
 
-    // One list for the container's life: the agent connection sends it to the agent once (compared by reference).
-    public override IReadOnlyList<SafeFileHandle> ProcsHandles { get; }
-
-    public override string ContainerDirectory => Path.GetDirectoryName(_dir)!;
-
     private CgroupFile Open(string file, bool writable) => OpenFile(Path.Combine(_dir, file), writable);
+
+    protected override void PrepareRun()
+    {
+        if (!_cgroupPerRun || !_used)
+        {
+            return;
+        }
+
+        // The last run's cgroup is empty: its processes were killed and reaped before the slot was given back (and
+        // the pool checked). Fail closed if not: a process left there would be under no run's limits.
+        if (!_members.IsEmpty())
+        {
+            throw new AgentException("processes of the last run are still in its cgroup");
+        }
+
+        var previous = _dir;
+        _dir = Path.Combine(_container, "run-" + (++_generation).ToString(CultureInfo.InvariantCulture));
+        System.IO.Directory.CreateDirectory(_dir);
+        _procs.Dispose();
+        CloseFiles();
+        OpenFiles();
+        Replaced();
+        _used = false;
+        _leftBehind.Add(previous);
+        _leftBehind.RemoveAll(d => RemoveEmpty(d));
+    }
+
+    // The kernel can refuse for a few ms after the last task exits: a few tries now, again before the next run, and
+    // LXC removes whatever is left with the container.
+    private static bool RemoveEmpty(string dir)
+    {
+        CgroupDriver.RemoveDirectory(dir, attempts: 10);
+        return !System.IO.Directory.Exists(dir);
+    }
 
     protected override void SetMemoryLimit(long bytes)
     {
@@ -472,24 +541,36 @@ internal sealed class RunCgroupV2 : RunCgroup
 
     protected override void ResetPeak()
     {
-        // Since Linux 6.12 a write to memory.peak resets the peak seen through that descriptor.
+        _used = true;
+        if (_peak is null || _cgroupPerRun)
+        {
+            return;
+        }
+
+        // Since Linux 6.12 a write to memory.peak resets the peak seen through that descriptor. Where it cannot be,
+        // this cgroup is still new (nothing has run in it): from the next run on, each gets a new one.
         try
         {
             _peak.Write("reset\n");
         }
         catch (IOException)
         {
-            // Older kernels: the peak is the cgroup's lifetime peak (an upper bound).
+            _cgroupPerRun = true;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            _cgroupPerRun = true;
         }
     }
 
-    protected override long ReadPeak() => _peak.ReadLong();
+    protected override long ReadPeak() => _peak?.ReadLong() ?? -1;
 
     protected override CgroupUsage ReadCounters() => new(_cpuStat.ReadKey("usage_usec") * 1000, 0, _memoryEvents.ReadKey("oom_kill"));
 
     public override void KillAll()
     {
-        var kill = Path.Combine(_dir, "cgroup.kill");
+        var dir = _dir;
+        var kill = Path.Combine(dir, "cgroup.kill");
         if (File.Exists(kill))
         {
             CgroupDriver.WriteValue(kill, "1");
@@ -497,11 +578,11 @@ internal sealed class RunCgroupV2 : RunCgroup
         }
 
         // Before 5.14: freeze, kill, thaw.
-        var freeze = Path.Combine(_dir, "cgroup.freeze");
+        var freeze = Path.Combine(dir, "cgroup.freeze");
         CgroupDriver.WriteValue(freeze, "1");
         try
         {
-            KillPids(Path.Combine(_dir, "cgroup.procs"));
+            KillPids(Path.Combine(dir, "cgroup.procs"));
         }
         finally
         {
@@ -514,7 +595,7 @@ internal sealed class RunCgroupV2 : RunCgroup
 
     public override void Dispose()
     {
-        _procs.Dispose();
+        _procs?.Dispose();
         CloseFiles();
     }
 }

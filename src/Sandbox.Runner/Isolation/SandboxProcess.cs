@@ -186,6 +186,14 @@ internal static class SandboxProcess
             }
 
             var usage = container.Cgroup.End(start);
+            if (usage.PeakMemoryBytes < 0)
+            {
+                // A kernel without a cgroup memory peak (v2 before Linux 5.19): the program's largest resident set and
+                // that of the children it waited for (wait4's figure), which leaves out processes it did not wait for,
+                // files in tmpfs and memory the kernel used for the run.
+                usage = usage with { PeakMemoryBytes = Math.Max(0, reply.MaxRssKb) * 1024 };
+            }
+
             return new ProcessOutcome(reply, usage, (long)wallTime.TotalMilliseconds, capture.Text(spec.StdoutKind), spec.MergeStderr ? "" : capture.Text(spec.StderrKind), capture.Truncated, (KillReason)killed);
         }
         finally

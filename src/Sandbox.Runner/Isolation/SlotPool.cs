@@ -250,21 +250,7 @@ internal sealed class SlotPool : IAsyncDisposable
         var roots = Directory.GetDirectories(options.CgroupRoot).Append(options.CgroupRoot);
         foreach (var root in roots)
         {
-            string[] candidates;
-            try
-            {
-                candidates = Directory.GetDirectories(root, "lxc.*.sbx-*");
-            }
-            catch (IOException)
-            {
-                continue;
-            }
-            catch (UnauthorizedAccessException)
-            {
-                continue;
-            }
-
-            foreach (var dir in candidates)
+            foreach (var dir in Subdirectories(root, "lxc.*.sbx-*"))
             {
                 var parts = Path.GetFileName(dir).Split('-');
                 if (parts.Length != 4 || LockFile.IsHeld(InstanceLock(options.RuntimeDirectory, parts[1])))
@@ -272,13 +258,30 @@ internal sealed class SlotPool : IAsyncDisposable
                     continue;
                 }
 
-                foreach (var child in new[] { "run", "agent" })
+                // The run cgroup ("run", or "run-N" where each run gets its own) and the agent's (v2).
+                foreach (var child in Subdirectories(dir, "*"))
                 {
-                    CgroupDriver.RemoveDirectory(Path.Combine(dir, child), attempts: 1);
+                    CgroupDriver.RemoveDirectory(child, attempts: 1);
                 }
 
                 CgroupDriver.RemoveDirectory(dir, attempts: 1);
             }
+        }
+    }
+
+    private static string[] Subdirectories(string dir, string pattern)
+    {
+        try
+        {
+            return Directory.GetDirectories(dir, pattern);
+        }
+        catch (IOException)
+        {
+            return [];
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return [];
         }
     }
 

@@ -46,8 +46,16 @@ public sealed class SandboxFixture : IAsyncLifetime
     /// <summary>The engine as its concrete type (pool state, cgroup version).</summary>
     public CodeRunner Engine => _runner ?? throw new InvalidOperationException("fixture not initialized");
 
-    /// <summary>The options the engine runs with.</summary>
-    public SandboxOptions Options { get; } = new() { Slots = 2 };
+    /// <summary>The options the engine runs with: two slots, the default limits (their times scaled by <see cref="TestMachine.Slowdown"/>).</summary>
+    public SandboxOptions Options { get; } = ScaledOptions(new SandboxOptions { Slots = 2 });
+
+    private static SandboxOptions ScaledOptions(SandboxOptions options)
+    {
+        var slowdown = TestMachine.Slowdown;
+        options.MaxLimits = options.MaxLimits with { CpuTime = options.MaxLimits.CpuTime * slowdown, WallTime = options.MaxLimits.WallTime * slowdown };
+        options.CompileLimits = options.CompileLimits with { CpuTime = options.CompileLimits.CpuTime * slowdown, WallTime = options.CompileLimits.WallTime * slowdown };
+        return options;
+    }
 
     /// <summary>The language catalog the engine uses.</summary>
     public ILanguageCatalog Languages { get; private set; } = null!;
