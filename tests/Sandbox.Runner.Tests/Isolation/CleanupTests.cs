@@ -205,13 +205,17 @@ public sealed class CleanupTests(SandboxFixture sandbox, ITestOutputHelper log) 
             Assert.NotEqual(second[0], third[0]);
             Assert.NotEqual(second[1], third[1]);
             Assert.Equal(second[2], third[2]);
-            // The same in the work folder, here by setting an extended attribute on it: the next run finds a new
-            // folder, without the attribute.
-            var fourth = Run("python3 -c \"import os; os.setxattr('/box/work', 'user.mark', b'1')\"");
+            // The same in the work folder (the file left there); then a run sets an extended attribute on the folder
+            // (where tmpfs has them: Linux 6.6 and later): the next run finds a new folder, without the attribute.
+            var fourth = Run("python3 -c \"import os; os.setxattr('/box/work', 'user.mark', b'1')\" 2>/dev/null || true");
             Assert.Equal(third[..2], fourth[..2]);
             Assert.NotEqual(third[2], fourth[2]);
             var fifth = Run("python3 -c \"import os; print(os.listxattr('/box/work'))\"");
-            Assert.NotEqual(fourth[2], fifth[2]);
+            if (UserXattrs(container))
+            {
+                Assert.NotEqual(fourth[2], fifth[2]);
+            }
+
             Assert.Equal("[]", fifth[3]);
             Assert.Equal("", RunAndReset(container, "ls -A /tmp /dev/shm /box/work | grep -v ':$' | grep -v '^$' || true"));
 
@@ -260,6 +264,7 @@ public sealed class CleanupTests(SandboxFixture sandbox, ITestOutputHelper log) 
                 Assert.Equal("[]", seen[6]);
             }
 
+            var xattrs = UserXattrs(container);
             // Each run is put its file, then does something to it; the next run is put a file of the same name and must
             // find just that: the same file (rewritten in place) only when the run before changed nothing but its
             // content, its mode or its times. A null content is a run that is not given the file: it finds none.
@@ -267,7 +272,7 @@ public sealed class CleanupTests(SandboxFixture sandbox, ITestOutputHelper log) 
             {
                 ("first version", "printf XXXXXXXXXXXXX > f; chmod 600 f; touch -d 2001-01-01 f", true), // rewritten within its size
                 ("second version", "echo more >> f", false), // grown past what was put
-                ("3rd", "python3 -c \"import os; os.setxattr('f', 'user.mark', b'1')\"", false), // an extended attribute
+                ("3rd", "python3 -c \"import os; os.setxattr('f', 'user.mark', b'1')\" 2>/dev/null || true", !xattrs), // an extended attribute (where tmpfs has them)
                 ("4th", "python3 -I -c \"import fcntl, struct; fcntl.ioctl(open('f'), 0x40086602, struct.pack('i', 0x40))\"", false), // nodump, which the owner may set on tmpfs
                 ("5th", "ln f /tmp/link", false), // a second link (in /tmp, made anew itself)
                 ("sixth version", "true", true), // untouched; the next content is shorter
@@ -339,6 +344,13 @@ public sealed class CleanupTests(SandboxFixture sandbox, ITestOutputHelper log) 
             pool.Release(container, alreadyReset: true);
         }
     }
+
+    /// <summary>
+    /// Whether a run can set a user extended attribute in /box (tmpfs has them from Linux 6.6 on; before, the attack
+    /// they stand for cannot be made). The probe changes the work folder, which the reset then makes anew.
+    /// </summary>
+    private static bool UserXattrs(Container container) =>
+        RunAndReset(container, "python3 -c \"import os; os.setxattr('/box/work', 'user.probe', b'1')\" 2>/dev/null && echo yes || echo no") == "yes\n";
 
     /// <summary>
     /// Runs a shell command in <paramref name="container"/> through its agent with <paramref name="files"/> put ahead;
