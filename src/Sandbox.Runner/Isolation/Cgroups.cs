@@ -442,8 +442,9 @@ internal sealed class RunCgroupV2 : RunCgroup
 {
     private readonly string _container;
     private readonly List<string> _leftBehind = [];
+    // Linux 5.19 added memory.peak; before it the kernel keeps no peak at all (the agent's figure stands in).
+    private readonly bool _hasPeak;
     private string _dir;
-    private SafeFileHandle _procs = null!;
     private CgroupFile _memoryMax = null!;
     private CgroupFile _swapMax = null!;
     private CgroupFile _pidsMax = null!;
@@ -463,6 +464,7 @@ internal sealed class RunCgroupV2 : RunCgroup
     {
         _dir = dir;
         _container = Path.GetDirectoryName(dir)!;
+        _hasPeak = File.Exists(Path.Combine(dir, "memory.peak"));
         OpenFiles();
     }
 
@@ -475,8 +477,7 @@ internal sealed class RunCgroupV2 : RunCgroup
 
     private void OpenFiles()
     {
-        _procs = File.OpenHandle(Path.Combine(_dir, "cgroup.procs"), FileMode.Open, FileAccess.Write);
-        _procsList = [_procs];
+        _procsList = [File.OpenHandle(Path.Combine(_dir, "cgroup.procs"), FileMode.Open, FileAccess.Write)];
         try
         {
             _memoryMax = Open("memory.max", writable: true);
@@ -485,8 +486,7 @@ internal sealed class RunCgroupV2 : RunCgroup
             _cpuStat = Open("cpu.stat", writable: false);
             _memoryEvents = Open("memory.events", writable: false);
             _members = Open("cgroup.procs", writable: false);
-            // Linux 5.19 added memory.peak; before it this kernel keeps no peak at all (the agent's figure stands in).
-            _peak = File.Exists(Path.Combine(_dir, "memory.peak")) ? Open("memory.peak", writable: true) : null;
+            _peak = _hasPeak ? Open("memory.peak", writable: true) : null;
         }
         catch
         {
@@ -514,8 +514,7 @@ internal sealed class RunCgroupV2 : RunCgroup
         var previous = _dir;
         _dir = Path.Combine(_container, "run-" + (++_generation).ToString(CultureInfo.InvariantCulture));
         System.IO.Directory.CreateDirectory(_dir);
-        _procs.Dispose();
-        CloseFiles();
+        DisposeFiles();
         OpenFiles();
         Replaced();
         _used = false;
@@ -593,9 +592,15 @@ internal sealed class RunCgroupV2 : RunCgroup
     // v2 walks the cgroup's tasks afresh on every read from offset 0.
     public override bool IsEmpty() => _members.IsEmpty();
 
-    public override void Dispose()
+    public override void Dispose() => DisposeFiles();
+
+    private void DisposeFiles()
     {
-        _procs?.Dispose();
+        foreach (var handle in _procsList)
+        {
+            handle.Dispose();
+        }
+
         CloseFiles();
     }
 }

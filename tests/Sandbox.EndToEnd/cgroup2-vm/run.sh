@@ -49,6 +49,7 @@ if [[ ! -f "$kdir/ready" ]]; then
   (cd "$kdir/deb" && apt-get download -q "$pkg" >/dev/null 2>&1) || fail "cannot download $pkg"
   dpkg -x "$kdir"/deb/*.deb "$kdir/x" || fail "cannot unpack $pkg"
   rm -rf "$kdir/deb"
+  depmod -b "$kdir/x" "$(ls "$kdir/x/lib/modules" | head -1)" || fail "depmod failed"
   touch "$kdir/ready"
 fi
 kver=$(ls "$kdir/x/lib/modules" | head -1)
@@ -64,7 +65,6 @@ mkdir -p "$out" "$work/initrd"/{bin,dev,proc,sys,modules}
 cp /bin/busybox "$work/initrd/bin/busybox"
 cp "$here/vm-init.sh" "$work/initrd/init"
 chmod 755 "$work/initrd/init"
-depmod -b "$kdir/x" "$kver" || fail "depmod failed"
 for m in virtio_pci 9pnet_virtio 9p overlay; do
   modprobe -d "$kdir/x" -S "$kver" --show-depends "$m" || fail "no module $m in $pkg"
 done | awk '$1 == "insmod" && !seen[$2]++ {print $2}' > "$work/modules"

@@ -468,10 +468,7 @@ public sealed class CleanupTests(SandboxFixture sandbox, ITestOutputHelper log) 
 
     private List<string> RunCgroupProcsFiles()
     {
-        var root = Sandbox.Options.CgroupRoot;
-        var hierarchy = File.Exists(Path.Combine(root, "cgroup.controllers")) ? root : Path.Combine(root, "pids");
-        return [.. Directory.EnumerateDirectories(hierarchy, $"lxc.payload.sbx-{HostSnapshot.Instance(Sandbox)}-*")
-            .SelectMany(c => Directory.EnumerateDirectories(c, "run*")) // "run-N" where each run gets its own (v2 before 6.12)
+        return [.. HostSnapshot.RunCgroupDirectories(Sandbox)
             .Select(r => Path.Combine(r, "cgroup.procs"))
             .Where(File.Exists)];
     }
