@@ -4,7 +4,7 @@
 # is this machine's file system (read-only, under a tmpfs overlay), and runs the engine's real-container test classes
 # in it (real LXC, real limits, the exploit corpus) from the test assembly a build left (`./test` or
 # `dotnet build Sandbox.sln`). Prints TAP (`# pass N`, `# fail N`), one line per test; the VM's whole test log goes
-# to build/test-results/cgroup2-vm.log. About 24 minutes here; ./test runs the kernel-dependent part (run-ci.sh).
+# to build/test-results/cgroup2-vm.log. About 17 minutes here; ./test runs the kernel-dependent part (run-ci.sh).
 #
 #   bash tests/Sandbox.EndToEnd/cgroup2-vm/run.sh                  # when this machine's cgroups are v1
 #   SANDBOX_VM_SUITE=1 bash tests/Sandbox.EndToEnd/cgroup2-vm/run.sh # always
