@@ -373,4 +373,50 @@ public sealed class KattisPackageReaderTests : IDisposable
 
         await Assert.ThrowsAsync<ProblemFormatException>(() => problem.Tests.Single(t => t.Name == "secret/c").Answer.ReadAsync(4096, CancellationToken.None));
     }
+
+    [Fact]
+    public void Read_FolderWithAFifo_IsRefusedWithoutWaitingForAWriter()
+    {
+        var files = BasicPackage();
+        files.Remove("data/secret/a.in");
+        string root = WriteFolder(files);
+        string fifo = Path.Combine(root, "data", "secret", "a.in");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", fifo))
+        {
+            mkfifo.WaitForExit();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        // Reading it would block until a writer came: indexing must refuse it first.
+        var ex = Fails(() => PackageSource.FromFolder(root), "not a regular file");
+        Assert.EndsWith("a.in", ex.File);
+    }
+
+    [Fact]
+    public void Read_ZipEntryWithDamagedData_IsAProblemFault()
+    {
+        var files = BasicPackage();
+        files["problem.yaml"] += new string('#', 4000) + "\n";
+        string zip = WriteZip(files);
+        // The first entry is problem.yaml: its deflated data starts after the 30-byte local header and the name.
+        var bytes = File.ReadAllBytes(zip);
+        for (int i = 30 + "problem.yaml".Length + 4; i < 30 + "problem.yaml".Length + 24; i++)
+        {
+            bytes[i] ^= 0x5A;
+        }
+
+        File.WriteAllBytes(zip, bytes);
+        var ex = Fails(() => Read(PackageSource.FromZip(zip)), "damaged zip entry");
+        Assert.EndsWith("!problem.yaml", ex.File);
+    }
+
+    [Theory]
+    [InlineData("0.5")]
+    [InlineData("1.5")]
+    public void Read_FractionalMemoryLimit_IsRefused(string memory)
+    {
+        var files = BasicPackage();
+        files["problem.yaml"] = $"name: Demo\nlimits:\n  memory: {memory}\n";
+        Fails(() => Read(PackageSource.FromFolder(WriteFolder(files))), "whole number");
+    }
 }

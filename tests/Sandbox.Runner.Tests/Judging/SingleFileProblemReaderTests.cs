@@ -109,4 +109,30 @@ public sealed class SingleFileProblemReaderTests
         var ex = Assert.Throws<ProblemFormatException>(() => SingleFileProblemReader.Read(path, s_options));
         Assert.Contains("limit", ex.Fault);
     }
+
+    [Fact]
+    public void Parse_AliasesRepeatingATestPastTheFileCap_AreRefused()
+    {
+        // A small file that names one test many times through a YAML alias: each would be copied on its own.
+        var options = new ProblemLibraryOptions { MaxTestFileBytes = 10_000 };
+        string yaml = "title: T\nsamples:\n  - &t { input: \"" + new string('x', 1000) + "\", output: \"1\" }\ntests:\n"
+            + string.Concat(Enumerable.Repeat("  - *t\n", 20));
+        Assert.True(yaml.Length < options.MaxTestFileBytes);
+        var ex = Assert.Throws<ProblemFormatException>(() => SingleFileProblemReader.Parse(yaml, "bomb.yaml", "bomb", options));
+        Assert.Contains("add up to more than", ex.Fault);
+
+        // The same with few repeats stays within the cap and loads.
+        string few = "title: T\nsamples:\n  - &t { input: \"" + new string('x', 1000) + "\", output: \"1\" }\ntests:\n  - *t\n";
+        Assert.Equal(2, SingleFileProblemReader.Parse(few, "few.yaml", "few", options).Tests.Count);
+    }
+
+    [Fact]
+    public void Read_ThePackagesProblemYaml_SaysToGiveTheFolder()
+    {
+        using var temp = new TempFolder();
+        temp.Write("pkg/problem.yaml", "name: Demo\n");
+        temp.Write("pkg/data/sample/1.in", "1\n");
+        var ex = Assert.Throws<ProblemFormatException>(() => SingleFileProblemReader.Read(Path.Combine(temp.Path, "pkg", "problem.yaml"), s_options));
+        Assert.Contains("give the package folder", ex.Fault);
+    }
 }

@@ -148,10 +148,11 @@ internal static partial class KattisPackageReader
             StatementMarkdown = statement,
             Source = package.Location,
             TimeLimitSeconds = timeLimit,
-            MemoryLimitMb = (int?)limits?.PositiveNumber("memory") ?? options.DefaultMemoryLimitMb,
+            // Whole MiB, as the package format has them: a fraction would have been cut to 0 and read as no limit.
+            MemoryLimitMb = limits?.PositiveInt("memory") ?? options.DefaultMemoryLimitMb,
             OutputLimitKb = limits?.PositiveNumber("output") is { } outputMb ? (int)(outputMb * 1024) : null,
             ValidationTimeSeconds = limits?.PositiveNumber("validation_time"),
-            ValidationMemoryMb = (int?)limits?.PositiveNumber("validation_memory"),
+            ValidationMemoryMb = limits?.PositiveInt("validation_memory"),
             CustomValidator = validator,
             Tests = tests,
         };

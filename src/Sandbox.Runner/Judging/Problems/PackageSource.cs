@@ -6,7 +6,7 @@ namespace Sandbox.Runner.Judging.Problems;
 /// The regular files of a problem package (a folder or a .zip), by path relative to the package root with
 /// <c>/</c> separators. Links are resolved when they stay inside the package and refused when they do not.
 /// </summary>
-internal sealed class PackageSource
+internal sealed partial class PackageSource
 {
     private readonly Dictionary<string, TestData> _files;
 
@@ -62,9 +62,9 @@ internal sealed class PackageSource
                         throw new ProblemFormatException(Path.Combine(folder, relative), "link points outside the problem package");
                     }
 
-                    if (target is not FileInfo { Exists: true } targetFile)
+                    if (target is not FileInfo { Exists: true } targetFile || !IsRegularFile(targetFile.FullName))
                     {
-                        throw new ProblemFormatException(Path.Combine(folder, relative), "link does not point to a file of the package");
+                        throw new ProblemFormatException(Path.Combine(folder, relative), "link does not point to a regular file of the package");
                     }
 
                     files[relative] = new FileData(targetFile.FullName, Path.Combine(folder, relative));
@@ -80,6 +80,13 @@ internal sealed class PackageSource
                 }
                 else if (entry is FileInfo)
                 {
+                    // Reading a fifo would wait for a writer forever, a device could be endless: as in a zip, only
+                    // regular files make a package.
+                    if (!IsRegularFile(entry.FullName))
+                    {
+                        throw new ProblemFormatException(Path.Combine(folder, relative), "not a regular file (devices, fifos and the like are refused)");
+                    }
+
                     files[relative] = new FileData(entry.FullName, Path.Combine(folder, relative));
                 }
             }
@@ -165,6 +172,26 @@ internal sealed class PackageSource
         }
     }
 
+    /// <summary>True when <paramref name="path"/> itself (not a link's target) is a regular file.</summary>
+    private static unsafe bool IsRegularFile(string path)
+    {
+        // statx, whose layout is the same on every architecture (stat's is not); stx_mode is at offset 28.
+        var buffer = stackalloc byte[256];
+        if (statx(AtFdCwd, path, AtSymlinkNoFollow, StatxType, buffer) != 0)
+        {
+            return false;
+        }
+
+        return (*(ushort*)(buffer + 28) & 0xF000) == 0x8000;
+    }
+
+    private const int AtFdCwd = -100;
+    private const int AtSymlinkNoFollow = 0x100;
+    private const uint StatxType = 0x1;
+
+    [System.Runtime.InteropServices.LibraryImport("libc", SetLastError = true, StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
+    private static unsafe partial int statx(int dirfd, string path, int flags, uint mask, byte* buffer);
+
     private static void CheckEntryName(string zipPath, string name)
     {
         string location = $"{zipPath}!{name}";
@@ -208,10 +235,15 @@ internal sealed class PackageSource
         }
 
         string target;
-        using (var stream = entry.Open())
-        using (var reader = new StreamReader(stream))
+        try
         {
+            using var stream = entry.Open();
+            using var reader = new StreamReader(stream);
             target = reader.ReadToEnd();
+        }
+        catch (InvalidDataException ex)
+        {
+            throw ZipData.Damaged(location, ex);
         }
 
         if (target.StartsWith('/') || target.Contains('\\') || target.Contains('\0'))
@@ -297,8 +329,15 @@ internal sealed class PackageSource
             await using var file = new FileStream(zipPath, FileMode.Open, FileAccess.Read, FileShare.Read, 4096, useAsync: true);
             await using var archive = await ZipArchive.CreateAsync(file, ZipArchiveMode.Read, leaveOpen: false, entryNameEncoding: null, cancellationToken);
             var entry = archive.GetEntry(entryName) ?? throw new ProblemFormatException(location, "entry vanished from the zip");
-            await using var stream = await entry.OpenAsync(cancellationToken);
-            return await ReadBoundedAsync(stream, location, maxBytes, cancellationToken);
+            try
+            {
+                await using var stream = await entry.OpenAsync(cancellationToken);
+                return await ReadBoundedAsync(stream, location, maxBytes, cancellationToken);
+            }
+            catch (InvalidDataException ex)
+            {
+                throw Damaged(location, ex);
+            }
         }
 
         public override byte[] Read(long maxBytes)
@@ -310,8 +349,19 @@ internal sealed class PackageSource
 
             using var archive = ZipFile.OpenRead(zipPath);
             var entry = archive.GetEntry(entryName) ?? throw new ProblemFormatException(location, "entry vanished from the zip");
-            using var stream = entry.Open();
-            return ReadBounded(stream, location, maxBytes);
+            try
+            {
+                using var stream = entry.Open();
+                return ReadBounded(stream, location, maxBytes);
+            }
+            catch (InvalidDataException ex)
+            {
+                throw Damaged(location, ex);
+            }
         }
+
+        /// <summary>An entry whose compressed data or checksum is wrong: the package's fault, said in one line.</summary>
+        public static ProblemFormatException Damaged(string location, InvalidDataException ex) =>
+            new(location, $"damaged zip entry ({ex.Message.TrimEnd('.')})");
     }
 }

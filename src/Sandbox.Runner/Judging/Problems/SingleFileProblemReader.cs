@@ -44,6 +44,12 @@ internal static class SingleFileProblemReader
             throw new ProblemFormatException(path, "not valid UTF-8");
         }
 
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        if (string.Equals(Path.GetFileName(path), "problem.yaml", StringComparison.Ordinal) && Directory.Exists(Path.Combine(folder, "data")))
+        {
+            throw new ProblemFormatException(path, $"this is the problem.yaml of a problem package: give the package folder ({folder}) instead");
+        }
+
         return Parse(text, path, Path.GetFileNameWithoutExtension(path), options);
     }
 
@@ -63,6 +69,9 @@ internal static class SingleFileProblemReader
 
         var tests = new List<ProblemTest>();
         var names = new HashSet<string>(StringComparer.Ordinal);
+        // Inputs and answers together may not exceed what one problem file may hold. Without YAML aliases they cannot
+        // (they are in the file); with them a 1 MB file can name one test thousands of times, each copied on its own.
+        long totalChars = 0;
         AddTests(root.MapList("samples"), "sample", sample: true);
         AddTests(root.MapList("tests"), "secret", sample: false);
         if (tests.Count == 0)
@@ -96,6 +105,12 @@ internal static class SingleFileProblemReader
 
                 string input = test.String("input") ?? throw new ProblemFormatException(file, $"test '{name}' has no input");
                 string output = test.String("output") ?? throw new ProblemFormatException(file, $"test '{name}' has no answer ('output')");
+                totalChars += input.Length + output.Length;
+                if (totalChars > options.MaxTestFileBytes)
+                {
+                    throw new ProblemFormatException(file, $"the tests' inputs and answers add up to more than the {options.MaxTestFileBytes / 1024 / 1024} MB limit for a problem file (at test '{name}'; YAML aliases repeat their text)");
+                }
+
                 if (input.Length > 0 && !input.EndsWith('\n'))
                 {
                     input += "\n";
