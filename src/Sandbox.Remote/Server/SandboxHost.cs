@@ -55,6 +55,9 @@ public static class SandboxHost
             // Clients name problems by id; a path would make the host read its own files for them.
             rpc.AllowProblemPaths = false;
         });
+        // And the library itself: an id that is not in the library must not fall back to a file or folder of that
+        // name in the host's working directory (a client could probe for, and make it parse, the host's own files).
+        builder.Services.PostConfigure<Sandbox.Runner.Judging.ProblemLibraryOptions>(library => library.AllowPaths = false);
         builder.Services.AddSingleton<EngineLifecycle>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EngineLifecycle>());
         builder.Services.TryAddSingleton<IRunnerReadiness>(sp => sp.GetRequiredService<EngineLifecycle>());

@@ -48,7 +48,8 @@ public sealed record ResourceLimits
         var result = this;
         if (overrides.TimeLimitSeconds is { } t && t > 0)
         {
-            var cpu = TimeSpan.FromSeconds(t);
+            // Compared as seconds first: a TimeSpan cannot hold 1e20 s (it would throw, not clamp).
+            var cpu = TimeSpan.FromSeconds(Math.Min(t, CpuTime.TotalSeconds));
             result = result with
             {
                 CpuTime = Min(CpuTime, cpu),
@@ -83,7 +84,8 @@ public sealed record ResourceLimits
             return null;
         }
 
-        if (overrides.TimeLimitSeconds is { } t && TimeSpan.FromSeconds(t) > CpuTime)
+        // In seconds, not as a TimeSpan, which cannot hold what a client may send (1e20 threw an overflow: an internal error).
+        if (overrides.TimeLimitSeconds is { } t && t > CpuTime.TotalSeconds)
         {
             return $"time limit {t}s is above this runner's maximum of {CpuTime.TotalSeconds}s";
         }

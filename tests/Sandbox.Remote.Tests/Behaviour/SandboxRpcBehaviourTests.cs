@@ -113,6 +113,20 @@ public abstract class SandboxRpcBehaviourTests : IAsyncLifetime
         Assert.Empty(Engine.Requests);
     }
 
+    [Theory]
+    [InlineData(1e12, SandboxErrorCode.LimitsAboveMaximum)]
+    [InlineData(1e20, SandboxErrorCode.LimitsAboveMaximum)]
+    [InlineData(double.MaxValue, SandboxErrorCode.LimitsAboveMaximum)]
+    [InlineData(-1e20, SandboxErrorCode.InvalidRequest)]
+    public async Task Run_TimeLimitBeyondWhatATimeSpanHolds_IsRefusedNotAnInternalError(double seconds, SandboxErrorCode expected)
+    {
+        var error = await Assert.ThrowsAsync<SandboxRpcException>(() =>
+            Rpc.RunAsync(new RunParams("python", "echo:x", Limits: new LimitOverrides(TimeLimitSeconds: seconds)), null, Timeout).Within(Timeout));
+
+        Assert.Equal(expected, error.Code);
+        Assert.Empty(Engine.Requests);
+    }
+
     [Fact]
     public async Task Run_MemoryAboveMaximum_IsRefused()
     {
