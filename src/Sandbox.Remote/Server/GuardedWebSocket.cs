@@ -6,9 +6,10 @@ namespace Sandbox.Remote.Server;
 /// Wraps the server side of a connection so that a message larger than the limit, or a binary message, closes that
 /// connection (status 1009 or 1003) before it is buffered, instead of being read whole into memory.
 /// </summary>
-internal sealed class GuardedWebSocket(WebSocket inner, long maxMessageBytes) : WebSocket
+internal sealed class GuardedWebSocket(WebSocket inner, long maxMessageBytes, TimeSpan sendStallTimeout) : WebSocket
 {
     private long messageBytes;
+    private int dropped;
 
     public override WebSocketCloseStatus? CloseStatus => inner.CloseStatus;
 
@@ -50,10 +51,43 @@ internal sealed class GuardedWebSocket(WebSocket inner, long maxMessageBytes) : 
     }
 
     public override Task SendAsync(ArraySegment<byte> buffer, WebSocketMessageType messageType, bool endOfMessage, CancellationToken cancellationToken) =>
-        inner.SendAsync(buffer, messageType, endOfMessage, cancellationToken);
+        SendAsync(buffer.AsMemory(), messageType, endOfMessage, cancellationToken).AsTask();
 
-    public override ValueTask SendAsync(ReadOnlyMemory<byte> buffer, WebSocketMessageType messageType, bool endOfMessage, CancellationToken cancellationToken) =>
-        inner.SendAsync(buffer, messageType, endOfMessage, cancellationToken);
+    /// <summary>
+    /// Sends, dropping the connection when the send waits longer than the stall timeout: the client has stopped reading
+    /// (its receive window is full) while its runs' output keeps coming, and every message waiting behind this one is
+    /// held in the host's memory.
+    /// </summary>
+    public override async ValueTask SendAsync(ReadOnlyMemory<byte> buffer, WebSocketMessageType messageType, bool endOfMessage, CancellationToken cancellationToken)
+    {
+        var send = inner.SendAsync(buffer, messageType, endOfMessage, cancellationToken);
+        if (send.IsCompleted)
+        {
+            await send.ConfigureAwait(false);
+            return;
+        }
+
+        var pending = send.AsTask();
+        if (await Task.WhenAny(pending, Task.Delay(sendStallTimeout, CancellationToken.None)).ConfigureAwait(false) != pending)
+        {
+            Drop($"the client read nothing for {sendStallTimeout.TotalSeconds:0} s");
+        }
+
+        await pending.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Ends the connection at once, without a closing handshake (a client that does not read would not get it): every
+    /// pending receive and send fails, the JSON-RPC session ends and its runs are cancelled.
+    /// </summary>
+    public void Drop(string reason)
+    {
+        if (Interlocked.Exchange(ref dropped, 1) == 0)
+        {
+            Violation = reason;
+            inner.Abort();
+        }
+    }
 
     private async Task CheckAsync(WebSocketMessageType type, int count, bool endOfMessage, CancellationToken cancellationToken)
     {

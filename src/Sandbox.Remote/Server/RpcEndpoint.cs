@@ -67,14 +67,14 @@ internal sealed class RpcEndpoint(
         try
         {
             using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
-            var guarded = new GuardedWebSocket(socket, options.MaxMessageBytes);
+            var guarded = new GuardedWebSocket(socket, options.MaxMessageBytes, options.SendStallTimeout);
             using var rpc = new SandboxServerJsonRpc(new WebSocketMessageHandler(guarded, SandboxJson.CreateFormatter()), logger)
             {
                 // A closed editor or a dropped connection cancels its runs, which kills them in their containers.
                 CancelLocallyInvokedMethodsWhenConnectionIsClosed = true,
             };
             rpc.AddLocalRpcTarget<ISandboxRpcWire>(
-                new SandboxRpcConnection(rpc, runner, connectionId, logger),
+                new SandboxRpcConnection(rpc, runner, connectionId, new UnsentBacklog(options.MaxUnsentBytes, guarded.Drop), logger),
                 new JsonRpcTargetOptions
                 {
                     MethodNameTransform = SandboxRpcMethods.FromClrName,

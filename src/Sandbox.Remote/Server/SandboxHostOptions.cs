@@ -24,6 +24,15 @@ public sealed class SandboxHostOptions
     /// <summary>Largest WebSocket message accepted, in bytes; a bigger one closes that connection (status 1009). Default 8 MiB.</summary>
     public long MaxMessageBytes { get; set; } = 8L * 1024 * 1024;
 
+    /// <summary>
+    /// Output and test results a connection may have waiting to be sent because its client is not reading them; past
+    /// this the connection is dropped (its runs are cancelled). Default 32 MiB. Not a command-line option.
+    /// </summary>
+    internal long MaxUnsentBytes { get; set; } = 32L * 1024 * 1024;
+
+    /// <summary>How long one message may wait for a client that does not read before its connection is dropped. Default 30 s.</summary>
+    internal TimeSpan SendStallTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>WebSocket connections served at once; more are refused with HTTP 503. Default 512.</summary>
     public int MaxConnections { get; set; } = 512;
 

@@ -12,7 +12,7 @@ namespace Sandbox.Remote.Server;
 /// The RPC target of one WebSocket connection. Streams progress as notifications keyed by run id and sends every
 /// notification of a request before its response, so a client has all output when the result arrives.
 /// </summary>
-internal sealed class SandboxRpcConnection(JsonRpc rpc, InProcessSandboxRpc runner, string connectionId, ILogger logger) : ISandboxRpcWire
+internal sealed class SandboxRpcConnection(JsonRpc rpc, InProcessSandboxRpc runner, string connectionId, UnsentBacklog backlog, ILogger logger) : ISandboxRpcWire
 {
     public async Task<RunResult> RunAsync(RunParams request, CancellationToken cancellationToken)
     {
@@ -22,8 +22,8 @@ internal sealed class SandboxRpcConnection(JsonRpc rpc, InProcessSandboxRpc runn
         }
 
         var runId = RunIdOf(request.RunId);
-        var notifications = new NotificationPump(rpc, logger);
-        var output = new SyncProgress<OutputEvent>(e => notifications.Post(SandboxRpcMethods.Output, new OutputNotification(runId, e.Stream, e.Text)));
+        var notifications = new NotificationPump(rpc, backlog, logger);
+        var output = new SyncProgress<OutputEvent>(e => notifications.Post(SandboxRpcMethods.Output, new OutputNotification(runId, e.Stream, e.Text), e.Text.Length));
         try
         {
             return await runner.RunAsync(request with { RunId = runId }, output, connectionId, cancellationToken).ConfigureAwait(false);
@@ -46,8 +46,8 @@ internal sealed class SandboxRpcConnection(JsonRpc rpc, InProcessSandboxRpc runn
         }
 
         var runId = RunIdOf(request.RunId);
-        var notifications = new NotificationPump(rpc, logger);
-        var tests = new SyncProgress<TestResult>(t => notifications.Post(SandboxRpcMethods.TestResult, TestResultNotification.From(runId, t)));
+        var notifications = new NotificationPump(rpc, backlog, logger);
+        var tests = new SyncProgress<TestResult>(t => notifications.Post(SandboxRpcMethods.TestResult, TestResultNotification.From(runId, t), TestResultBytes));
         try
         {
             return await runner.CheckAsync(request with { RunId = runId }, tests, connectionId, cancellationToken).ConfigureAwait(false);
@@ -84,41 +84,53 @@ internal sealed class SandboxRpcConnection(JsonRpc rpc, InProcessSandboxRpc runn
             : requested;
     }
 
+    /// <summary>What a test result notification is counted as in the connection's backlog (its JSON is about this long).</summary>
+    private const int TestResultBytes = 256;
+
     /// <summary>Sends a request's notifications one at a time, in the order they were reported.</summary>
     private sealed class NotificationPump
     {
-        private readonly Channel<(string Method, object Argument)> queue =
-            Channel.CreateUnbounded<(string, object)>(new UnboundedChannelOptions { SingleReader = true });
+        private readonly Channel<(string Method, object Argument, int Size)> queue =
+            Channel.CreateUnbounded<(string, object, int)>(new UnboundedChannelOptions { SingleReader = true });
 
+        private readonly UnsentBacklog backlog;
         private readonly Task pump;
 
-        public NotificationPump(JsonRpc rpc, ILogger logger)
+        public NotificationPump(JsonRpc rpc, UnsentBacklog backlog, ILogger logger)
         {
+            this.backlog = backlog;
             pump = Task.Run(async () =>
             {
                 var connected = true;
-                await foreach (var (method, argument) in queue.Reader.ReadAllAsync().ConfigureAwait(false))
+                await foreach (var (method, argument, size) in queue.Reader.ReadAllAsync().ConfigureAwait(false))
                 {
                     if (!connected)
                     {
+                        backlog.Sent(size);
                         continue;
                     }
 
                     try
                     {
                         await rpc.NotifyWithParameterObjectAsync(method, argument).ConfigureAwait(false);
+                        backlog.Sent(size);
                     }
                     catch (Exception ex) when (ex is ConnectionLostException or ObjectDisposedException or OperationCanceledException or System.Net.WebSockets.WebSocketException)
                     {
                         // The client went away; the run is being cancelled through the connection's token.
                         logger.LogDebug("Dropping notifications: {Reason}", ex.Message);
                         connected = false;
+                        backlog.Sent(size);
                     }
                 }
             });
         }
 
-        public void Post(string method, object argument) => queue.Writer.TryWrite((method, argument));
+        public void Post(string method, object argument, int size)
+        {
+            backlog.Queued(size);
+            queue.Writer.TryWrite((method, argument, size));
+        }
 
         public Task DrainAsync()
         {
@@ -126,4 +138,26 @@ internal sealed class SandboxRpcConnection(JsonRpc rpc, InProcessSandboxRpc runn
             return pump;
         }
     }
+}
+
+/// <summary>
+/// What one connection has queued to send and not yet handed to its socket. A client that stops reading while its runs
+/// keep writing would otherwise grow the host's memory without bound (each run's output is capped, but a client can
+/// keep starting runs); past the limit the connection is dropped.
+/// </summary>
+internal sealed class UnsentBacklog(long limit, Action<string> drop)
+{
+    private long bytes;
+
+    public long Bytes => Interlocked.Read(ref bytes);
+
+    public void Queued(int size)
+    {
+        if (Interlocked.Add(ref bytes, size) > limit)
+        {
+            drop($"more than {(limit >= 1024 * 1024 ? $"{limit / 1024 / 1024} MiB" : $"{limit / 1024} KiB")} of messages waiting for a client that does not read them");
+        }
+    }
+
+    public void Sent(int size) => Interlocked.Add(ref bytes, -size);
 }
