@@ -12,7 +12,7 @@ using Sandbox.Remote.Contract;
 namespace Sandbox.Cli.Commands;
 
 /// <summary>
-/// <c>sandbox lsp [--stdio | --ws URL] [--runner URL] [--token-file F]</c>: the language server. In stdio mode stdout
+/// <c>sandbox lsp [--stdio | --ws URL [--allow-origin O] [--allow-host NAME]] [--runner URL] [--token-file F]</c>: the language server. In stdio mode stdout
 /// carries LSP frames only (logs go to stderr; anything else that writes Console.Out is sent to stderr too).
 /// </summary>
 internal static class LspCommand
@@ -32,6 +32,12 @@ internal static class LspCommand
                 + "Browsers from other origins are refused (403); clients that send no Origin (editors, tools) are not browsers.",
             AllowMultipleArgumentsPerToken = false,
         };
+        var allowHost = new Option<string[]>("--allow-host")
+        {
+            Description = "With --ws: a host name requests may be addressed to besides localhost, 127.0.0.1 and [::1] (a reverse proxy's public name); "
+                + "repeat for more. Other names are refused (403), which stops DNS rebinding.",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var runner = new Option<string?>("--runner") { Description = "Runner host URL (ws://HOST:7070/rpc); default: the embedded runner on this machine" };
         var tokenFile = new Option<string?>("--token-file") { Description = "File holding the runner host's bearer token" };
         var logLevel = new Option<LogLevel>("--log-level")
@@ -41,7 +47,7 @@ internal static class LspCommand
         };
         var command = new Command("lsp", "Run the language server (LSP over stdio, or over WebSocket with --ws)")
         {
-            stdio, ws, allowOrigin, runner, tokenFile, logLevel,
+            stdio, ws, allowOrigin, allowHost, runner, tokenFile, logLevel,
         };
         command.Validators.Add(result =>
         {
@@ -64,13 +70,29 @@ internal static class LspCommand
             }
         });
 
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(allowHost) is { Length: > 0 } hosts)
+            {
+                if (result.GetValue(ws) is null)
+                {
+                    result.AddError("--allow-host only applies to --ws");
+                }
+
+                foreach (var problem in hosts.Select(LoopbackGuard.CheckAllowedHost).OfType<string>())
+                {
+                    result.AddError(problem);
+                }
+            }
+        });
+
         command.SetAction(async (parse, cancellationToken) =>
         {
             SandboxRpcFactory factory = (endpoint, ct) => runnerFactory(endpoint.Url, endpoint.TokenFile, ct);
             var defaultRunner = new RunnerEndpoint(parse.GetValue(runner), parse.GetValue(tokenFile) is { } file ? Path.GetFullPath(file) : null);
             var level = parse.GetValue(logLevel);
             return parse.GetValue(ws) is { } url
-                ? await ServeWebSocketAsync(url, parse.GetValue(allowOrigin) ?? [], factory, defaultRunner, level, cancellationToken)
+                ? await ServeWebSocketAsync(url, parse.GetValue(allowOrigin) ?? [], parse.GetValue(allowHost) ?? [], factory, defaultRunner, level, cancellationToken)
                 : await ServeStdioAsync(factory, defaultRunner, level, cancellationToken);
         });
         return command;
@@ -87,12 +109,18 @@ internal static class LspCommand
         return await host.RunStreamsAsync(sendingStream, receivingStream, cancellationToken);
     }
 
-    private static async Task<int> ServeWebSocketAsync(string url, string[] allowedOrigins, SandboxRpcFactory factory, RunnerEndpoint defaultRunner, LogLevel level, CancellationToken cancellationToken)
+    private static async Task<int> ServeWebSocketAsync(string url, string[] allowedOrigins, string[] allowedHosts, SandboxRpcFactory factory, RunnerEndpoint defaultRunner, LogLevel level, CancellationToken cancellationToken)
     {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "ws"))
         {
             await Console.Error.WriteLineAsync($"sandbox: --ws '{url}' must be a URL like http://127.0.0.1:7071 (ws:// works too)");
             return 2;
+        }
+
+        if (LoopbackGuard.RefuseNonLoopback(url, "--ws") is { } refusal)
+        {
+            CliOptions.Error($"lsp: {refusal}");
+            return CliOptions.UsageExit;
         }
 
         var path = uri.AbsolutePath is "" or "/" ? "/lsp" : uri.AbsolutePath.TrimEnd('/');
@@ -105,6 +133,8 @@ internal static class LspCommand
         builder.WebHost.UseUrls($"http://{uri.Authority}");
         builder.Services.AddSandboxLanguageServer(factory, o => o.DefaultRunner = defaultRunner);
         await using var app = builder.Build();
+        // Before the endpoint: a request for a foreign host name (DNS rebinding) never reaches the language server.
+        app.UseLoopbackHostCheck(allowedHosts);
         LanguageServerWiring.RequireOrigin(app.MapSandboxLanguageServer(path), [.. allowedOrigins.Select(o => o.TrimEnd('/'))]);
         try
         {

@@ -9,7 +9,7 @@ using Sandbox.Remote.Contract;
 
 namespace Sandbox.Cli.Commands;
 
-/// <summary><c>sandbox serve [--urls URL] [--runner URL] [--token-file F] [--data DIR]</c>: the web playground.</summary>
+/// <summary><c>sandbox serve [--urls URL] [--runner URL] [--token-file F] [--data DIR] [--allow-host NAME]</c>: the web playground.</summary>
 internal static class ServeCommand
 {
     /// <summary>The first line printed once the playground listens; tests and scripts read the address from it.</summary>
@@ -32,6 +32,12 @@ internal static class ServeCommand
         };
         var runner = CliOptions.Runner();
         var tokenFile = CliOptions.TokenFile();
+        var allowHost = new Option<string[]>("--allow-host")
+        {
+            Description = "A host name requests may be addressed to besides localhost, 127.0.0.1 and [::1]: a reverse proxy's public name "
+                + "(when it keeps the Host header); repeat for more. Other names are refused (403), which stops DNS rebinding.",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var data = new Option<string?>("--data")
         {
             Description = $"Folder for the share database. Default: {defaults.DataDirectory}",
@@ -43,6 +49,7 @@ internal static class ServeCommand
             runner,
             tokenFile,
             data,
+            allowHost,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -50,6 +57,7 @@ internal static class ServeCommand
             {
                 Urls = parseResult.GetValue(urls) ?? defaults.Urls,
                 DataDirectory = parseResult.GetValue(data) ?? defaults.DataDirectory,
+                AllowedHosts = parseResult.GetValue(allowHost) ?? [],
             };
             try
             {

@@ -91,6 +91,8 @@ public static class PlaygroundApp
     /// <summary>The middleware and endpoints, in the order they must run.</summary>
     public static WebApplication UsePlayground(this WebApplication app, PlaygroundOptions options, Action<IEndpointRouteBuilder> mapLanguageServer)
     {
+        // First: a request for a foreign host name (DNS rebinding) gets neither the page, the shares nor the language server.
+        app.UseLoopbackHostCheck(options.AllowedHosts);
         app.UseResponseCompression();
         app.Use(AddSecurityHeaders);
         var files = new PhysicalFileProvider(Path.GetFullPath(options.WebRoot));

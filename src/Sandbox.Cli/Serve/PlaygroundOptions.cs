@@ -12,6 +12,12 @@ public sealed record PlaygroundOptions
     /// <summary>Folder with the built page (index.html, app.js, style.css). Default: <c>wwwroot</c> beside the executable.</summary>
     public string WebRoot { get; init; } = Path.Combine(AppContext.BaseDirectory, "wwwroot");
 
+    /// <summary>
+    /// Host names besides loopback ones that requests may be addressed to: a reverse proxy's public name, when the proxy
+    /// keeps the <c>Host</c> header. Default: none.
+    /// </summary>
+    public IReadOnlyList<string> AllowedHosts { get; init; } = [];
+
     /// <summary>Limits on what a share may hold and how often a client may share.</summary>
     public ShareLimits Shares { get; init; } = new();
 
@@ -24,6 +30,16 @@ public sealed record PlaygroundOptions
         if (string.IsNullOrWhiteSpace(Urls))
         {
             throw new InvalidOperationException("--urls is empty: give at least one URL such as http://127.0.0.1:8080");
+        }
+
+        if (LoopbackGuard.RefuseNonLoopback(Urls, "--urls") is { } refusal)
+        {
+            throw new InvalidOperationException(refusal);
+        }
+
+        if (AllowedHosts.Select(LoopbackGuard.CheckAllowedHost).FirstOrDefault(problem => problem is not null) is { } badHost)
+        {
+            throw new InvalidOperationException(badHost);
         }
 
         if (string.IsNullOrWhiteSpace(DataDirectory))

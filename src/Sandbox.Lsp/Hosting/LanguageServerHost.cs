@@ -11,22 +11,29 @@ public sealed class LanguageServerHost(SandboxRpcFactory runnerFactory, IOptions
 {
     private readonly ILogger logger = loggerFactory.CreateLogger<LanguageServerHost>();
 
-    /// <summary>Serves one client over byte streams (stdio); returns the exit code LSP prescribes (0 after shutdown + exit, else 1).</summary>
+    /// <summary>
+    /// Serves one client over byte streams (stdio); returns the exit code LSP prescribes (0 after shutdown + exit, else 1).
+    /// The client is taken to be the user who started the server: it may name files of this machine to read.
+    /// </summary>
     /// <param name="sendingStream">Frames to the client (stdout).</param>
     /// <param name="receivingStream">Frames from the client (stdin).</param>
     /// <param name="cancellationToken">Ends the session.</param>
     public async Task<int> RunStreamsAsync(Stream sendingStream, Stream receivingStream, CancellationToken cancellationToken)
     {
         await using var session = new LanguageServerSession(
-            LspTransport.CreateStreamHandler(sendingStream, receivingStream), runnerFactory, options.Value, loggerFactory);
+            LspTransport.CreateStreamHandler(sendingStream, receivingStream), runnerFactory, options.Value, loggerFactory, ServerFileAccess.Allowed);
         return await session.RunAsync(cancellationToken);
     }
 
-    /// <summary>Serves one client over an accepted WebSocket until it sends exit or disconnects.</summary>
+    /// <summary>
+    /// Serves one client over an accepted WebSocket until it sends exit or disconnects. The client is across a network
+    /// and this server may run as root: it never reads this machine's files on the client's say-so.
+    /// </summary>
     public async Task RunWebSocketAsync(WebSocket webSocket, CancellationToken cancellationToken)
     {
         int code;
-        await using (var session = new LanguageServerSession(LspTransport.CreateWebSocketHandler(webSocket), runnerFactory, options.Value, loggerFactory))
+        await using (var session = new LanguageServerSession(
+                   LspTransport.CreateWebSocketHandler(webSocket), runnerFactory, options.Value, loggerFactory, ServerFileAccess.Denied))
         {
             code = await session.RunAsync(cancellationToken);
         }

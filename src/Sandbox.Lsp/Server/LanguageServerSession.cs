@@ -22,8 +22,13 @@ public sealed class LanguageServerSession : IAsyncDisposable
     private readonly List<Task> background = [];
     private readonly List<string> tokenFiles = [];
 
-    /// <summary>Creates a session over a message handler made by <see cref="Transport.LspTransport"/>.</summary>
-    public LanguageServerSession(IJsonRpcMessageHandler handler, SandboxRpcFactory runnerFactory, LanguageServerOptions options, ILoggerFactory loggerFactory)
+    /// <summary>
+    /// Creates a session over a message handler made by <see cref="Transport.LspTransport"/>. <paramref name="fileAccess"/>
+    /// says whether the client may name files of this machine for the server to read: allow it only for a client
+    /// that is the user who started the server (stdio), never for one across a network.
+    /// </summary>
+    public LanguageServerSession(
+        IJsonRpcMessageHandler handler, SandboxRpcFactory runnerFactory, LanguageServerOptions options, ILoggerFactory loggerFactory, ServerFileAccess fileAccess)
     {
         options.Validate();
         hostLogger = loggerFactory.CreateLogger<LanguageServerSession>();
@@ -41,6 +46,7 @@ public sealed class LanguageServerSession : IAsyncDisposable
             Logger = logger,
             Options = options,
             Runner = new RunnerConnection(runnerFactory, options.DefaultRunner, options, logger),
+            FileAccess = fileAccess,
         };
         target = new LanguageServerTarget(context, this);
         rpc.AddLocalRpcTarget(target, new JsonRpcTargetOptions { NotifyClientOfEvents = false, AllowNonPublicInvocation = false });

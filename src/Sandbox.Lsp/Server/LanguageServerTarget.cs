@@ -194,10 +194,25 @@ internal sealed class LanguageServerTarget(SessionContext session, LanguageServe
         }
 
         var fallback = defaultFromInitialize ?? session.Options.DefaultRunner;
-        var tokenFile = settings.TokenFile ?? (settings.Token is { } token ? owner.WriteTokenFile(token) : null);
+        var clientTokenFile = settings.TokenFile;
+        if (clientTokenFile is not null && session.FileAccess != ServerFileAccess.Allowed)
+        {
+            // The runner factory would read that file on this machine and send its first line to a runner URL the
+            // client may also choose: any file of the server could leave that way.
+            session.ShowMessage(MessageType.Warning,
+                "Sandbox: ignoring the sandbox.tokenFile setting: over WebSocket this server does not read its own files for clients; send sandbox.token instead");
+            clientTokenFile = null;
+        }
+
+        var tokenFile = clientTokenFile ?? (settings.Token is { } token ? owner.WriteTokenFile(token) : null);
+        // The server's own token (--token-file) goes only to the server's own runner: a WebSocket client that names
+        // another runner must bring its own token, or the server's would be sent to wherever the client points.
+        var fallbackToken = session.FileAccess == ServerFileAccess.Allowed || settings.RunnerUrl is null || settings.RunnerUrl == fallback.Url
+            ? fallback.TokenFile
+            : null;
         var endpoint = settings.RunnerUrl is null && tokenFile is null
             ? fallback
-            : new RunnerEndpoint(settings.RunnerUrl ?? fallback.Url, tokenFile ?? fallback.TokenFile);
+            : new RunnerEndpoint(settings.RunnerUrl ?? fallback.Url, tokenFile ?? fallbackToken);
         if (await session.Runner.ReconfigureAsync(endpoint, cancellationToken) && state == LifecycleState.Initialized)
         {
             owner.StartBackground(ProbeRunnerAsync);

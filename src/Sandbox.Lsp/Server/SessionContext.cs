@@ -21,6 +21,9 @@ internal sealed class SessionContext
 
     public required RunnerConnection Runner { get; init; }
 
+    /// <summary>Whether the client may have this server read files of its machine (stdio: yes; WebSocket: no).</summary>
+    public required ServerFileAccess FileAccess { get; init; }
+
     public DocumentStore Documents { get; } = new();
 
     public RunRegistry Runs { get; } = new();

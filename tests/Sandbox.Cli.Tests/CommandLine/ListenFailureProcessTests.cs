@@ -30,4 +30,24 @@ public sealed class ListenFailureProcessTests(CliFixture fixture)
         Assert.StartsWith(message, line, StringComparison.Ordinal);
         Assert.Contains("address already in use", line, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("serve", "http://0.0.0.0:0")]
+    [InlineData("serve", "http://127.0.0.1:0;http://[::]:0")]
+    [InlineData("lsp", "http://0.0.0.0:0")]
+    [InlineData("lsp", "http://example.org:7071")]
+    public async Task Server_NonLoopbackAddress_IsRefusedWithOneLine(string command, string url)
+    {
+        // Neither has authentication: on all interfaces anyone on the network could run code here as root.
+        string[] args = command == "serve"
+            ? ["serve", "--urls", url, "--data", Path.Combine(fixture.Scratch, "serve-open")]
+            : ["lsp", "--ws", url];
+
+        var result = await Cli.RunAsync(args);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        var line = Assert.Single(result.StderrLines);
+        Assert.StartsWith($"sandbox: {command}: refusing to listen on", line, StringComparison.Ordinal);
+        Assert.Contains("reverse proxy", line, StringComparison.Ordinal);
+    }
 }

@@ -160,6 +160,26 @@ public sealed class LspCommandProcessTests
         Assert.Equal("101", noBrowser);
     }
 
+    [Fact]
+    public async Task Lsp_WebSocket_RefusesRequestsForAnotherHostName_DnsRebinding()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var server = CliServer.Start("lsp", "--ws", "http://127.0.0.1:0", "--allow-host", "ide.example");
+        var authority = (await server.WaitForLineAsync(@"^sandbox lsp: listening on ws://(?<authority>127\.0\.0\.1:\d+)/lsp$", timeout.Token)).Groups["authority"].Value;
+        var address = new Uri($"http://{authority}");
+
+        // The origin check alone let this in: Origin names the same host:port as Host.
+        var rebound = await ServeCommandProcessTests.HandshakeStatusAsync(address, $"http://evil.example:{address.Port}", timeout.Token, host: $"evil.example:{address.Port}");
+        var reboundNoBrowser = await ServeCommandProcessTests.HandshakeStatusAsync(address, origin: null, timeout.Token, host: "evil.example");
+        var localhost = await ServeCommandProcessTests.HandshakeStatusAsync(address, $"http://localhost:{address.Port}", timeout.Token, host: $"localhost:{address.Port}");
+        var proxied = await ServeCommandProcessTests.HandshakeStatusAsync(address, "https://ide.example", timeout.Token, host: "ide.example");
+
+        Assert.Equal("403", rebound);
+        Assert.Equal("403", reboundNoBrowser);
+        Assert.Equal("101", localhost);
+        Assert.Equal("101", proxied);
+    }
+
     private static async Task<JsonElement> ReceiveResponseAsync(ClientWebSocket socket, int id, CancellationToken cancellationToken)
     {
         var buffer = new byte[64 * 1024];

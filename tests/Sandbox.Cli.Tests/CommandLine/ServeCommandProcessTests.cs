@@ -42,13 +42,33 @@ public sealed class ServeCommandProcessTests(CliFixture fixture)
         Assert.Equal("101", noBrowser);
     }
 
+    [Fact]
+    public async Task Serve_RequestsForAnotherHostName_AreRefused_DnsRebinding()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await using var serve = CliServer.Start("serve", "--urls", "http://127.0.0.1:0", "--data", Path.Combine(fixture.Scratch, "serve-rebinding"));
+        var address = new Uri((await serve.WaitForLineAsync(@"^Sandbox playground listening on (?<url>http://127\.0\.0\.1:\d+)", timeout.Token)).Groups["url"].Value);
+
+        // A page of evil.example whose name now resolves to 127.0.0.1: Host and Origin both name evil.example.
+        var rebound = await HandshakeStatusAsync(address, $"http://evil.example:{address.Port}", timeout.Token, host: $"evil.example:{address.Port}");
+        var local = await HandshakeStatusAsync(address, $"http://localhost:{address.Port}", timeout.Token, host: $"localhost:{address.Port}");
+        using var http = new HttpClient();
+        using var page = new HttpRequestMessage(HttpMethod.Get, address) { Headers = { Host = $"evil.example:{address.Port}" } };
+        using var refused = await http.SendAsync(page, timeout.Token);
+
+        Assert.Equal("403", rebound);
+        Assert.Equal("101", local);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Contains("DNS rebinding", await refused.Content.ReadAsStringAsync(timeout.Token), StringComparison.Ordinal);
+    }
+
     /// <summary>Sends a WebSocket upgrade for /lsp by hand (to control Origin) and returns the response's status code.</summary>
-    internal static async Task<string> HandshakeStatusAsync(Uri server, string? origin, CancellationToken cancellationToken)
+    internal static async Task<string> HandshakeStatusAsync(Uri server, string? origin, CancellationToken cancellationToken, string? host = null)
     {
         using var tcp = new TcpClient();
         await tcp.ConnectAsync(server.Host, server.Port, cancellationToken);
         var stream = tcp.GetStream();
-        var request = $"GET /lsp HTTP/1.1\r\nHost: {server.Authority}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+        var request = $"GET /lsp HTTP/1.1\r\nHost: {host ?? server.Authority}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
             + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
             + (origin is null ? "" : $"Origin: {origin}\r\n") + "\r\n";
         await stream.WriteAsync(Encoding.ASCII.GetBytes(request), cancellationToken);

@@ -498,22 +498,6 @@ public abstract class LanguageServerBehaviourTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task DidChangeConfiguration_NewRunnerUrl_ReconnectsThroughTheFactory()
-    {
-        await StartInitializedAsync();
-        await Client.ExecuteAsync(SandboxCommands.ListLanguages);
-
-        await Client.NotifyAsync(LspMethods.DidChangeConfiguration, new { settings = new { sandbox = new { runnerUrl = "ws://runner.example:5000/rpc", tokenFile = "/etc/sandbox/token" } } });
-        await Client.ExecuteAsync(SandboxCommands.ListLanguages);
-
-        lock (Endpoints)
-        {
-            Assert.Equal(new RunnerEndpoint(null, null), Endpoints[0]);
-            Assert.Equal(new RunnerEndpoint("ws://runner.example:5000/rpc", "/etc/sandbox/token"), Endpoints[^1]);
-        }
-    }
-
-    [Fact]
     public async Task TraceFromInitializationOptions_SetsWhichLogsReachTheClient()
     {
         await StartInitializedAsync(new { trace = "debug" });

@@ -16,6 +16,131 @@ public sealed class StdioLanguageServerTests : LanguageServerBehaviourTests
         => Task.FromResult(StdioServer.Start(factory, configure, timeout, sent));
 
     [Fact]
+    public async Task DidChangeConfiguration_NewRunnerUrl_ReconnectsThroughTheFactory()
+    {
+        await StartInitializedAsync();
+        await Client.ExecuteAsync(SandboxCommands.ListLanguages);
+
+        await Client.NotifyAsync(LspMethods.DidChangeConfiguration, new { settings = new { sandbox = new { runnerUrl = "ws://runner.example:5000/rpc", tokenFile = "/etc/sandbox/token" } } });
+        await Client.ExecuteAsync(SandboxCommands.ListLanguages);
+
+        lock (Endpoints)
+        {
+            Assert.Equal(new RunnerEndpoint(null, null), Endpoints[0]);
+            Assert.Equal(new RunnerEndpoint("ws://runner.example:5000/rpc", "/etc/sandbox/token"), Endpoints[^1]);
+        }
+    }
+
+    [Fact]
+    public async Task FileUriNotOpen_IsReadFromDisk()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"sandbox-lsp-{Guid.NewGuid():N}.py");
+        await File.WriteAllTextAsync(file, "print('from disk')\n", Timeout);
+        try
+        {
+            await StartInitializedAsync();
+
+            await Client.ExecuteAsync(SandboxCommands.Run, new { uri = new Uri(file).AbsoluteUri });
+
+            Assert.Equal("print('from disk')\n", Assert.Single(Fake.Runs).Source);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Theory]
+    [InlineData("fifo")]
+    [InlineData("/dev/null")]
+    [InlineData("folder")]
+    public async Task FileUri_NotARegularFile_IsRefusedAndTheSessionKeepsServing(string kind)
+    {
+        // A FIFO's open() waits for a writer: read on the session's context it froze the session for good.
+        using var scratch = new ScratchFolder();
+        var path = kind switch
+        {
+            "fifo" => scratch.MakeFifo("prog.py"),
+            "folder" => Directory.CreateDirectory(Path.Combine(scratch.Path, "prog.py")).FullName,
+            _ => kind,
+        };
+        await StartInitializedAsync();
+
+        var error = await ErrorOfAsync(Client.ExecuteAsync(SandboxCommands.Run, new { uri = new Uri(path).AbsoluteUri, language = "python" }));
+        var languages = await Client.ExecuteAsync(SandboxCommands.ListLanguages);
+
+        if (kind == "folder")
+        {
+            // File.Exists is false for a folder: it is simply not a document.
+            Assert.Equal((int)LspErrorCode.UnknownDocument, error.Code);
+        }
+        else
+        {
+            Assert.Equal((int)LspErrorCode.InvalidParams, error.Code);
+            Assert.Contains("not a regular file", error.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Empty(Fake.Runs);
+        Assert.True(languages.GetProperty("languages").GetArrayLength() > 0);
+    }
+
+    [Fact]
+    public async Task FileUri_LargerThanTheSourceCap_IsRefused()
+    {
+        using var scratch = new ScratchFolder();
+        var path = Path.Combine(scratch.Path, "big.py");
+        await using (var file = File.Create(path))
+        {
+            // Sparse: 2 MiB without writing them; /dev/zero (endless) was read until the server ran out of memory.
+            file.SetLength(2 * 1024 * 1024);
+        }
+
+        await StartInitializedAsync();
+
+        var error = await ErrorOfAsync(Client.ExecuteAsync(SandboxCommands.Run, new { uri = new Uri(path).AbsoluteUri }));
+
+        Assert.Equal((int)LspErrorCode.InvalidParams, error.Code);
+        Assert.Contains("larger than 1 MB", error.Message, StringComparison.Ordinal);
+        Assert.Empty(Fake.Runs);
+    }
+
+    [Fact]
+    public async Task StdinFile_IsReadOverStdio_ButAFifoIsRefused()
+    {
+        using var scratch = new ScratchFolder();
+        var input = Path.Combine(scratch.Path, "in.txt");
+        await File.WriteAllTextAsync(input, "42\n", Timeout);
+        var fifo = scratch.MakeFifo("in.fifo");
+        await StartInitializedAsync(new { sandbox = new { stdinFile = input } });
+        await Client.OpenAsync(PyUri, "python", "print(input())\n");
+
+        await Client.ExecuteAsync(SandboxCommands.Run, new { uri = PyUri });
+        await Client.NotifyAsync(LspMethods.DidChangeConfiguration, new { settings = new { sandbox = new { stdinFile = fifo } } });
+        var error = await ErrorOfAsync(Client.ExecuteAsync(SandboxCommands.Run, new { uri = PyUri }));
+
+        Assert.Equal("42\n", Assert.Single(Fake.Runs).Stdin);
+        Assert.Equal((int)LspErrorCode.InvalidParams, error.Code);
+        Assert.Contains("not a regular file", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A temporary folder, deleted with its content.</summary>
+    private sealed class ScratchFolder : IDisposable
+    {
+        public string Path { get; } = Directory.CreateTempSubdirectory("sandbox-lsp-files-").FullName;
+
+        public string MakeFifo(string name)
+        {
+            var fifo = System.IO.Path.Combine(Path, name);
+            using var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo]);
+            mkfifo.WaitForExit();
+            Assert.Equal(0, mkfifo.ExitCode);
+            return fifo;
+        }
+
+        public void Dispose() => Directory.Delete(Path, recursive: true);
+    }
+
+    [Fact]
     public async Task Exit_AfterShutdown_EndsWithCodeZero()
     {
         await StartInitializedAsync();

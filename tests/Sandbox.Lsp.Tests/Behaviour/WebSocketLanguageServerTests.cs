@@ -16,6 +16,93 @@ public sealed class WebSocketLanguageServerTests : LanguageServerBehaviourTests
         => await WebSocketServer.StartAsync(factory, configure, timeout);
 
     [Fact]
+    public async Task StdinFileSetting_IsRefused_TheServersFileIsNotRead()
+    {
+        var secret = Path.GetTempFileName();
+        await File.WriteAllTextAsync(secret, "the server's secret\n", Timeout);
+        try
+        {
+            await StartInitializedAsync(new { sandbox = new { stdinFile = secret } });
+            await Client.OpenAsync(PyUri, "python", "print(input())\n");
+
+            var error = await ErrorOfAsync(Client.ExecuteAsync(SandboxCommands.Run, new { uri = PyUri }));
+            await Client.ExecuteAsync(SandboxCommands.Run, new { uri = PyUri, stdin = "sent by the client\n" });
+
+            Assert.Equal((int)LspErrorCode.InvalidParams, error.Code);
+            Assert.Contains("stdinFile", error.Message, StringComparison.Ordinal);
+            Assert.Equal("sent by the client\n", Assert.Single(Fake.Runs).Stdin);
+        }
+        finally
+        {
+            File.Delete(secret);
+        }
+    }
+
+    [Fact]
+    public async Task FileUriNotOpen_IsNotReadFromTheServersDisk()
+    {
+        var secret = Path.Combine(Path.GetTempPath(), $"sandbox-lsp-{Guid.NewGuid():N}.py");
+        await File.WriteAllTextAsync(secret, "print('the server secret')\n", Timeout);
+        try
+        {
+            await StartInitializedAsync();
+
+            var run = await ErrorOfAsync(Client.ExecuteAsync(SandboxCommands.Run, new { uri = new Uri(secret).AbsoluteUri }));
+            var problem = await ErrorOfAsync(Client.ExecuteAsync(SandboxCommands.Problem, new { uri = new Uri(secret).AbsoluteUri }));
+
+            Assert.Equal((int)LspErrorCode.UnknownDocument, run.Code);
+            Assert.Equal((int)LspErrorCode.NoProblem, problem.Code);
+            Assert.Empty(Fake.Runs);
+        }
+        finally
+        {
+            File.Delete(secret);
+        }
+    }
+
+    [Theory]
+    [InlineData("/etc")]
+    [InlineData("/root/secret.yaml")]
+    [InlineData("../problems/fizzbuzz")]
+    [InlineData("fizzbuzz.yaml")]
+    [InlineData("FizzBuzz")]
+    public async Task ProblemThatIsNotALibraryId_IsRefused(string problem)
+    {
+        // The embedded runner loads a problem from a path as well: a web client could make the server read its folders.
+        await StartInitializedAsync();
+        await Client.OpenAsync(PyUri, "python", "print(1)\n");
+
+        var check = await ErrorOfAsync(Client.ExecuteAsync(SandboxCommands.Check, new { uri = PyUri, problem }));
+        var declared = await ErrorOfAsync(Client.ExecuteAsync(SandboxCommands.Problem, new { problem }));
+        await Client.OpenAsync("file:///p/declares.py", "python", $"# sandbox: problem={problem}\nprint(1)\n");
+        var fromFirstLine = await ErrorOfAsync(Client.ExecuteAsync(SandboxCommands.Check, new { uri = "file:///p/declares.py" }));
+        await Client.ExecuteAsync(SandboxCommands.Check, new { uri = PyUri, problem = "hello" });
+
+        Assert.All([check, declared, fromFirstLine], e => Assert.Equal((int)LspErrorCode.InvalidParams, e.Code));
+        Assert.Contains("library id", check.Message, StringComparison.Ordinal);
+        Assert.Equal("hello", Assert.Single(Fake.Checks).Problem);
+    }
+
+    [Fact]
+    public async Task TokenFileSetting_IsIgnored_AndTheServersTokenGoesOnlyToItsOwnRunner()
+    {
+        await StartAsync(o => o.DefaultRunner = new RunnerEndpoint("ws://own.runner.example/rpc", "/etc/sandbox/token"));
+        await Client.InitializeAsync();
+        await Client.ExecuteAsync(SandboxCommands.ListLanguages);
+
+        await Client.NotifyAsync(LspMethods.DidChangeConfiguration, new { settings = new { sandbox = new { runnerUrl = "ws://elsewhere.example/rpc", tokenFile = "/root/secret.txt" } } });
+        var warning = await Client.WaitForAsync(LspMethods.ShowMessage);
+        await Client.ExecuteAsync(SandboxCommands.ListLanguages);
+
+        Assert.Contains("tokenFile", warning.GetProperty("message").GetString(), StringComparison.Ordinal);
+        lock (Endpoints)
+        {
+            Assert.Equal(new RunnerEndpoint("ws://own.runner.example/rpc", "/etc/sandbox/token"), Endpoints[0]);
+            Assert.Equal(new RunnerEndpoint("ws://elsewhere.example/rpc", null), Endpoints[^1]);
+        }
+    }
+
+    [Fact]
     public async Task TwoClients_EachHaveTheirOwnSession()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));

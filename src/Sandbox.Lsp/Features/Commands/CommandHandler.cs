@@ -6,6 +6,7 @@ using Sandbox.Lsp.Features.Documents;
 using Sandbox.Lsp.Features.Languages;
 using Sandbox.Lsp.Features.Progress;
 using Sandbox.Lsp.Features.Runs;
+using Sandbox.Lsp.Hosting;
 using Sandbox.Lsp.Protocol;
 using Sandbox.Lsp.Server;
 using Sandbox.Remote.Contract;
@@ -114,6 +115,7 @@ internal sealed class CommandHandler(SessionContext session)
             ?? LanguageResolver.FindProblemDeclaration(document.Text, language.LineComment)?.Problem
             ?? throw Error(LspErrorCode.NoProblem,
                 $"no problem to check {document.FileName} against: pass \"problem\" or put `{language.LineComment} sandbox: problem=ID` on the first line");
+        RequireLibraryProblem(problem);
         var (run, replaced) = session.Runs.Start(document.Uri, cancellationToken);
         KillReplaced(replaced);
         using var _ = run;
@@ -194,7 +196,7 @@ internal sealed class CommandHandler(SessionContext session)
     {
         var problem = args.Problem;
         var uri = args.Uri ?? session.Documents.LastTouchedUri;
-        if (problem is null && uri is not null && await session.Documents.GetOrReadAsync(uri, cancellationToken) is { } document)
+        if (problem is null && uri is not null && await ReadDocumentAsync(uri, cancellationToken) is { } document)
         {
             var language = await RequireLanguageAsync(document, args.Language, cancellationToken);
             problem = LanguageResolver.FindProblemDeclaration(document.Text, language.LineComment)?.Problem;
@@ -204,6 +206,8 @@ internal sealed class CommandHandler(SessionContext session)
         {
             throw Error(LspErrorCode.NoProblem, "sandbox.problem needs { \"problem\": ID }, or { \"uri\" } of a file that declares `sandbox: problem=ID` on its first line");
         }
+
+        RequireLibraryProblem(problem);
 
         return await session.Runner.CallAsync((r, ct) => r.ProblemAsync(new ProblemParams(problem), ct), cancellationToken);
     }
@@ -259,9 +263,38 @@ internal sealed class CommandHandler(SessionContext session)
     {
         var uri = args.Uri ?? session.Documents.LastTouchedUri
             ?? throw Error(LspErrorCode.InvalidParams, "the command needs one argument object with \"uri\" of an open document");
-        return await session.Documents.GetOrReadAsync(uri, cancellationToken)
+        return await ReadDocumentAsync(uri, cancellationToken)
                ?? throw Error(LspErrorCode.UnknownDocument, $"{uri} is not open in this session (send textDocument/didOpen first)");
     }
+
+    private async Task<OpenDocument?> ReadDocumentAsync(string uri, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await session.Documents.GetOrReadAsync(uri, session.FileAccess, cancellationToken);
+        }
+        catch (ServerFileException ex)
+        {
+            throw Error(LspErrorCode.InvalidParams, ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// Over WebSocket a problem must be a library id: the embedded runner also loads problems by path, which would let
+    /// a web client make this server (root, for LXC) read any folder or file of its machine.
+    /// </summary>
+    private void RequireLibraryProblem(string problem)
+    {
+        if (session.FileAccess != ServerFileAccess.Allowed && !IsLibraryId(problem))
+        {
+            throw Error(LspErrorCode.InvalidParams,
+                $"problem '{problem}' is not a library id (lower-case letters, digits, - and _); over WebSocket problems are named by id, not by path (see sandbox.listProblems)");
+        }
+    }
+
+    /// <summary>The runner's rule for problem ids (Sandbox.Runner's ProblemIds.IsValid, internal there): never a path.</summary>
+    internal static bool IsLibraryId(string problem) =>
+        problem.Length is > 0 and <= 64 && problem.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_');
 
     private async Task<LanguageInfo> RequireLanguageAsync(OpenDocument document, string? explicitLanguage, CancellationToken cancellationToken)
     {
@@ -279,13 +312,29 @@ internal sealed class CommandHandler(SessionContext session)
             return null;
         }
 
+        if (session.FileAccess != ServerFileAccess.Allowed)
+        {
+            // The file would be read on the server's machine, not the client's: a web page could read the server's secrets.
+            throw Error(LspErrorCode.InvalidParams,
+                "the sandbox.stdinFile setting is not available over WebSocket (this server does not read its own files for web clients); send \"stdin\" with the command");
+        }
+
         var path = Path.IsPathRooted(file) || session.WorkspaceRoot is null ? file : Path.Combine(session.WorkspaceRoot, file);
         if (!File.Exists(path))
         {
-            throw Error(LspErrorCode.InvalidParams, $"the stdin file {path} (setting sandbox.stdinFile) does not exist");
+            throw Error(LspErrorCode.InvalidParams, Directory.Exists(path)
+                ? $"the stdin file {path} (setting sandbox.stdinFile) is a folder; give a file"
+                : $"the stdin file {path} (setting sandbox.stdinFile) does not exist");
         }
 
-        return await File.ReadAllTextAsync(path, cancellationToken);
+        try
+        {
+            return await ServerFiles.ReadTextAsync(path, "the stdin file (setting sandbox.stdinFile)", ServerFiles.MaxStdinBytes, cancellationToken);
+        }
+        catch (ServerFileException ex)
+        {
+            throw Error(LspErrorCode.InvalidParams, ex.Message);
+        }
     }
 
     private static SandboxCommandArguments ParseArguments(ExecuteCommandParams request)

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Sandbox.Lsp.Hosting;
 
 namespace Sandbox.Lsp.Features.Documents;
 
@@ -60,21 +61,23 @@ internal sealed class DocumentStore
 
     /// <summary>
     /// The open document, or for a <c>file:</c> URI that is not open, the file's content on disk (so a command can name
-    /// a file the editor has not synced); null when neither.
+    /// a file the editor has not synced) when <paramref name="access"/> allows it; null when neither. Throws
+    /// <see cref="ServerFileException"/> for a file that is not a regular one or is too large.
     /// </summary>
-    public async Task<OpenDocument?> GetOrReadAsync(string uri, CancellationToken cancellationToken)
+    public async Task<OpenDocument?> GetOrReadAsync(string uri, ServerFileAccess access, CancellationToken cancellationToken)
     {
         if (Get(uri) is { } open)
         {
             return open;
         }
 
-        if (!Uri.TryCreate(uri, UriKind.Absolute, out var parsed) || !parsed.IsFile || !File.Exists(parsed.LocalPath))
+        if (access != ServerFileAccess.Allowed
+            || !Uri.TryCreate(uri, UriKind.Absolute, out var parsed) || !parsed.IsFile || !File.Exists(parsed.LocalPath))
         {
             return null;
         }
 
-        var text = await File.ReadAllTextAsync(parsed.LocalPath, cancellationToken);
+        var text = await ServerFiles.ReadTextAsync(parsed.LocalPath, "the source file", ServerFiles.MaxSourceBytes, cancellationToken);
         return new OpenDocument(uri, null, 0, text);
     }
 
