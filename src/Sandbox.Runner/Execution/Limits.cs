@@ -48,7 +48,8 @@ public sealed record ResourceLimits
         var result = this;
         if (overrides.TimeLimitSeconds is { } t && t > 0)
         {
-            var cpu = TimeSpan.FromSeconds(t);
+            // Compared in seconds first: TimeSpan.FromSeconds overflows above about 29,000 years (1e12 s).
+            var cpu = t < CpuTime.TotalSeconds ? TimeSpan.FromSeconds(t) : CpuTime;
             result = result with
             {
                 CpuTime = Min(CpuTime, cpu),
@@ -83,7 +84,8 @@ public sealed record ResourceLimits
             return null;
         }
 
-        if (overrides.TimeLimitSeconds is { } t && TimeSpan.FromSeconds(t) > CpuTime)
+        // In seconds, not as a TimeSpan: a huge request (1e12 s) is above the maximum, not an overflow.
+        if (overrides.TimeLimitSeconds is { } t && t > CpuTime.TotalSeconds)
         {
             return $"time limit {t}s is above this runner's maximum of {CpuTime.TotalSeconds}s";
         }
