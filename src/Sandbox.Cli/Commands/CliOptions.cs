@@ -41,27 +41,45 @@ internal static class CliOptions
         return file;
     }
 
-    /// <summary>A positive number of seconds; a bad value is a usage error naming the option.</summary>
-    public static Option<double?> Seconds(string name, string description) => new(name)
+    /// <summary>
+    /// A positive number of seconds; a bad value is a usage error naming the option. A number too large for a double
+    /// ("1e400") is above any maximum, not malformed: <paramref name="tooLarge"/> makes that error from the text.
+    /// </summary>
+    public static Option<double?> Seconds(string name, string description, Func<string, string> tooLarge) => new(name)
     {
         Description = description,
-        CustomParser = result => ParsePositive<double>(result, name, "seconds", s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) ? v : null),
+        CustomParser = result => ParsePositive<double>(result, name, "seconds", tooLarge, s =>
+            double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && !double.IsNaN(v) ? (v, double.IsPositiveInfinity(v)) : null),
     };
 
-    /// <summary>A positive whole number of megabytes; a bad value is a usage error naming the option.</summary>
-    public static Option<int?> Megabytes(string name, string description) => new(name)
+    /// <summary>
+    /// A positive whole number of megabytes; a bad value is a usage error naming the option. A whole number beyond
+    /// <see cref="int.MaxValue"/> is above any maximum, not malformed: <paramref name="tooLarge"/> makes that error from the text.
+    /// </summary>
+    public static Option<int?> Megabytes(string name, string description, Func<string, string> tooLarge) => new(name)
     {
         Description = description,
-        CustomParser = result => ParsePositive<int>(result, name, "megabytes", s => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : null),
+        CustomParser = result => ParsePositive<int>(result, name, "megabytes", tooLarge, s =>
+            BigInteger.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? ((int)BigInteger.Clamp(v, int.MinValue, int.MaxValue), v > int.MaxValue) : null),
     };
 
-    private static T? ParsePositive<T>(ArgumentResult result, string name, string unit, Func<string, T?> parse)
+    /// <summary>
+    /// Parses the option's last token. <paramref name="parse"/> gives the value (clamped when out of range) and whether it
+    /// was too large; <paramref name="tooLarge"/> makes the error then, from the text as typed.
+    /// </summary>
+    private static T? ParsePositive<T>(ArgumentResult result, string name, string unit, Func<string, string> tooLarge, Func<string, (T Value, bool TooLarge)?> parse)
         where T : struct, INumber<T>
     {
         var text = result.Tokens.Count == 0 ? "" : result.Tokens[^1].Value;
-        if (parse(text) is { } value && value > T.Zero)
+        if (parse(text) is { } parsed && parsed.Value > T.Zero)
         {
-            return value;
+            if (!parsed.TooLarge)
+            {
+                return parsed.Value;
+            }
+
+            result.AddError(tooLarge(text));
+            return null;
         }
 
         result.AddError($"{name} '{text}' must be a positive number of {unit}");
@@ -98,6 +116,28 @@ internal static class CliOptions
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         WriteIndented = false,
     };
+
+    /// <summary>
+    /// <paramref name="text"/> safe to print to a terminal: control characters (C0, DEL, C1; with <paramref name="keepLines"/>
+    /// not line feeds and tabs) become '?', as <c>ls</c> shows them. Names from problem files could otherwise carry escape
+    /// sequences that restyle or rewrite the terminal.
+    /// </summary>
+    public static string Printable(string text, bool keepLines = false)
+    {
+        if (!text.Any(char.IsControl))
+        {
+            return text;
+        }
+
+        return string.Create(text.Length, (text, keepLines), static (chars, state) =>
+        {
+            for (var i = 0; i < chars.Length; i++)
+            {
+                var c = state.text[i];
+                chars[i] = char.IsControl(c) && !(state.keepLines && c is '\n' or '\t') ? '?' : c;
+            }
+        });
+    }
 
     /// <summary>Writes one line to stderr, prefixed like every message of this tool.</summary>
     public static void Error(string message) => Console.Error.WriteLine($"sandbox: {message}");

@@ -39,8 +39,8 @@ internal static class HostCommand
             Description = "WebSocket connections served at once.",
             DefaultValueFactory = _ => defaults.MaxConnections,
         };
-        var maxTime = CliOptions.Seconds("--max-time-limit", "Largest CPU time limit a client may ask for, in seconds (default: the engine's).");
-        var maxMemory = CliOptions.Megabytes("--max-memory-limit", "Largest memory limit a client may ask for, in MiB (default: the engine's).");
+        var maxTime = CliOptions.Seconds("--max-time-limit", "Largest CPU time limit a client may ask for, in seconds (default: the engine's).", text => $"--max-time-limit '{text}' is too large");
+        var maxMemory = CliOptions.Megabytes("--max-memory-limit", "Largest memory limit a client may ask for, in MiB (default: the engine's).", text => $"--max-memory-limit '{text}' is above {int.MaxValue} MiB");
         var logFile = new Option<string?>("--log-file") { Description = "Rolling JSON log file (one per day, 14 kept), besides the console." };
         var logLevel = new Option<string>("--log-level")
         {

@@ -15,7 +15,7 @@ internal static class LanguagesCommand
         var command = new Command("languages", "List the languages this runner offers") { runner, tokenFile, json };
         command.SetAction((parse, cancellationToken) => ErrorMapping.GuardAsync(async () =>
         {
-            await using var session = await RunnerSession.OpenAsync(parse.GetValue(runner), parse.GetValue(tokenFile)?.FullName, slots: 1, CliOptions.LogLevelFor(false), cancellationToken);
+            await using var session = await RunnerSession.OpenAsync(parse.GetValue(runner), parse.GetValue(tokenFile)?.FullName, slots: 1, CliOptions.LogLevelFor(false), logErrors: false, cancellationToken);
             var result = await session.Rpc.LanguagesAsync(cancellationToken);
             if (parse.GetValue(json))
             {

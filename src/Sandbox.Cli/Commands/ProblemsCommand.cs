@@ -15,7 +15,7 @@ internal static class ProblemsCommand
         var command = new Command("problems", "List the problems this runner offers") { runner, tokenFile, json };
         command.SetAction((parse, cancellationToken) => ErrorMapping.GuardAsync(async () =>
         {
-            await using var session = await RunnerSession.OpenAsync(parse.GetValue(runner), parse.GetValue(tokenFile)?.FullName, slots: 1, CliOptions.LogLevelFor(false), cancellationToken);
+            await using var session = await RunnerSession.OpenAsync(parse.GetValue(runner), parse.GetValue(tokenFile)?.FullName, slots: 1, CliOptions.LogLevelFor(false), logErrors: false, cancellationToken);
             var result = await session.Rpc.ProblemsAsync(cancellationToken);
             if (parse.GetValue(json))
             {
@@ -27,7 +27,8 @@ internal static class ProblemsCommand
             await Console.Out.WriteLineAsync($"{"ID".PadRight(width)}  SAMPLES  TESTS  TITLE");
             foreach (var p in result.Problems.OrderBy(p => p.Id, StringComparer.Ordinal))
             {
-                await Console.Out.WriteLineAsync($"{p.Id.PadRight(width)}  {p.Samples,7}  {p.Tests,5}  {p.Title}");
+                // Titles come from problem files: control characters in them could restyle the terminal.
+                await Console.Out.WriteLineAsync($"{CliOptions.Printable(p.Id).PadRight(width)}  {p.Samples,7}  {p.Tests,5}  {CliOptions.Printable(p.Title)}");
             }
 
             return 0;

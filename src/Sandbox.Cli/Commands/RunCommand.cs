@@ -1,7 +1,10 @@
+using System.Buffers;
 using System.CommandLine;
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 using Sandbox.Cli.Composition;
+using Sandbox.Remote.Client;
 using Sandbox.Remote.Contract;
 using Sandbox.Runner.Execution;
 
@@ -10,6 +13,12 @@ namespace Sandbox.Cli.Commands;
 /// <summary><c>sandbox run FILE</c>: runs a file in the sandbox, streaming its output; exits with the program's code.</summary>
 internal static class RunCommand
 {
+    /// <summary>
+    /// Strict UTF-8: an invalid byte throws instead of becoming U+FFFD, and a byte order mark stays (as U+FEFF) instead of
+    /// being dropped, so the program gets exactly the bytes of the file.
+    /// </summary>
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     /// <summary>The JSON printed by <c>run --json</c> (ARCHITECTURE.md).</summary>
     internal sealed record RunJson(
         RunVerdict Verdict,
@@ -28,8 +37,9 @@ internal static class RunCommand
         var file = CliOptions.SourceFile("The program to run");
         var language = new Option<string?>("--language", "-l") { Description = "Language id (default: from the file extension; see `sandbox languages`)" };
         var stdin = new Option<string?>("--stdin") { Description = "File to use as standard input, or - for this terminal's stdin" };
-        var timeLimit = CliOptions.Seconds("--time-limit", "CPU time limit in seconds (may only lower the runner's maximum)");
-        var memoryLimit = CliOptions.Megabytes("--memory-limit", "Memory limit in MB (may only lower the runner's maximum)");
+        // Numbers too large to send are above every runner's maximum: said in the runner's words (a smaller one is checked there).
+        var timeLimit = CliOptions.Seconds("--time-limit", "CPU time limit in seconds (may only lower the runner's maximum)", text => $"time limit {text}s is above this runner's maximum");
+        var memoryLimit = CliOptions.Megabytes("--memory-limit", "Memory limit in MB (may only lower the runner's maximum)", text => $"memory limit {text} MB is above this runner's maximum");
         var runner = CliOptions.Runner();
         var tokenFile = CliOptions.TokenFile();
         var json = CliOptions.Json();
@@ -47,8 +57,8 @@ internal static class RunCommand
             var limits = new LimitOverrides(parse.GetValue(timeLimit), parse.GetValue(memoryLimit));
 
             var asJson = parse.GetValue(json);
-            await using var session = await RunnerSession.OpenAsync(parse.GetValue(runner), parse.GetValue(tokenFile)?.FullName, slots: 1, CliOptions.LogLevelFor(parse.GetValue(verbose)), cancellationToken);
-            var languageId = parse.GetValue(language) ?? await DetectLanguageAsync(session.Rpc, path.Name, cancellationToken);
+            await using var session = await RunnerSession.OpenAsync(parse.GetValue(runner), parse.GetValue(tokenFile)?.FullName, slots: 1, CliOptions.LogLevelFor(parse.GetValue(verbose)), logErrors: parse.GetValue(verbose), cancellationToken);
+            var languageId = await ResolveLanguageAsync(session.Rpc, parse.GetValue(language), path.Name, cancellationToken);
             if (languageId is null)
             {
                 CliOptions.Error($"cannot tell the language of {path.Name} from its extension: pass --language (see `sandbox languages`)");
@@ -82,7 +92,7 @@ internal static class RunCommand
             }
 
             return ExitCodeOf(result);
-        }));
+        }, logHidden: parse.GetValue(runner) is null && !parse.GetValue(verbose)));
         return command;
     }
 
@@ -106,10 +116,10 @@ internal static class RunCommand
 
         if (path.Length > 1024 * 1024)
         {
-            throw new Remote.Client.SandboxUsageException($"{path.Name} is {path.Length / 1024} KB; source files are limited to 1 MB");
+            throw new SandboxUsageException($"{path.Name} is {path.Length / 1024} KB; source files are limited to 1 MB");
         }
 
-        return await File.ReadAllTextAsync(path.FullName, cancellationToken);
+        return DecodeUtf8(await File.ReadAllBytesAsync(path.FullName, cancellationToken), path.Name);
     }
 
     internal static async Task<string?> ReadStdinAsync(string? stdin, CancellationToken cancellationToken)
@@ -121,7 +131,11 @@ internal static class RunCommand
 
         if (stdin == "-")
         {
-            return await Console.In.ReadToEndAsync(cancellationToken);
+            // The raw bytes, not Console.In: a text reader would replace invalid bytes and drop a byte order mark.
+            await using var input = Console.OpenStandardInput();
+            using var bytes = new MemoryStream();
+            await input.CopyToAsync(bytes, cancellationToken);
+            return DecodeUtf8(bytes.GetBuffer().AsSpan(0, (int)bytes.Length), "stdin");
         }
 
         if (!File.Exists(stdin))
@@ -129,19 +143,61 @@ internal static class RunCommand
             throw new FileNotFoundException(Directory.Exists(stdin) ? $"--stdin {stdin} is a folder; give a file, or - for this terminal's stdin" : $"--stdin {stdin}: no such file");
         }
 
-        return await File.ReadAllTextAsync(stdin, cancellationToken);
+        return DecodeUtf8(await File.ReadAllBytesAsync(stdin, cancellationToken), stdin);
     }
 
-    internal static async Task<string?> DetectLanguageAsync(ISandboxRpc rpc, string fileName, CancellationToken cancellationToken)
+    /// <summary>
+    /// The text of <paramref name="bytes"/>, which must be UTF-8: source and input travel to the runner as text, so other
+    /// bytes could only arrive changed. Refused as a usage error naming <paramref name="name"/> and the first bad byte.
+    /// </summary>
+    internal static string DecodeUtf8(ReadOnlySpan<byte> bytes, string name)
     {
-        var extension = Path.GetExtension(fileName);
-        if (string.IsNullOrEmpty(extension))
+        try
         {
-            return null;
+            return StrictUtf8.GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new SandboxUsageException(
+                $"{name} is not UTF-8 text (invalid byte at offset {FirstInvalidByte(bytes)}); the sandbox passes source and input as UTF-8");
+        }
+    }
+
+    /// <summary>The offset of the first byte that does not belong to valid UTF-8 (a sequence cut short at the end counts).</summary>
+    private static int FirstInvalidByte(ReadOnlySpan<byte> bytes)
+    {
+        Span<char> scratch = stackalloc char[1024];
+        var offset = 0;
+        while (true)
+        {
+            var status = Utf8.ToUtf16(bytes[offset..], scratch, out var read, out _, replaceInvalidSequences: false, isFinalBlock: true);
+            offset += read;
+            if (status != OperationStatus.DestinationTooSmall)
+            {
+                return offset;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The id of the language to run <paramref name="fileName"/> as: <paramref name="requested"/> (an id or alias, checked
+    /// against the runner's list here, before anything is printed or started), else the one its extension names; null
+    /// when there is no <paramref name="requested"/> and the extension names none.
+    /// </summary>
+    internal static async Task<string?> ResolveLanguageAsync(ISandboxRpc rpc, string? requested, string fileName, CancellationToken cancellationToken)
+    {
+        var languages = (await rpc.LanguagesAsync(cancellationToken)).Languages;
+        if (requested is not null)
+        {
+            var name = requested.Trim();
+            return languages.FirstOrDefault(l => string.Equals(l.Id, name, StringComparison.OrdinalIgnoreCase) || l.Aliases.Contains(name, StringComparer.OrdinalIgnoreCase))?.Id
+                ?? throw new SandboxUsageException($"unknown language '{requested}'; this runner offers: {string.Join(", ", languages.Select(l => l.Id))}");
         }
 
-        var languages = await rpc.LanguagesAsync(cancellationToken);
-        return languages.Languages.FirstOrDefault(l => l.Extensions.Contains(extension, StringComparer.OrdinalIgnoreCase))?.Id;
+        var extension = Path.GetExtension(fileName);
+        return string.IsNullOrEmpty(extension)
+            ? null
+            : languages.FirstOrDefault(l => l.Extensions.Contains(extension, StringComparer.OrdinalIgnoreCase))?.Id;
     }
 
     /// <summary>

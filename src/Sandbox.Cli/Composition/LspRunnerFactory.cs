@@ -18,7 +18,7 @@ internal static class LspRunnerFactory
     {
         if (!string.IsNullOrWhiteSpace(runnerUrl))
         {
-            var remote = await RunnerSession.OpenAsync(runnerUrl, tokenFile, slots: null, LogLevel.Warning, cancellationToken);
+            var remote = await RunnerSession.OpenAsync(runnerUrl, tokenFile, slots: null, LogLevel.Warning, logErrors: true, cancellationToken);
             return new ForwardingRpc(remote.Rpc, remote);
         }
 
@@ -27,7 +27,7 @@ internal static class LspRunnerFactory
         {
             if (embedded is null)
             {
-                var session = await RunnerSession.OpenAsync(null, null, slots: null, LogLevel.Warning, cancellationToken);
+                var session = await RunnerSession.OpenAsync(null, null, slots: null, LogLevel.Warning, logErrors: true, cancellationToken);
                 try
                 {
                     await session.StartAsync(Console.Error, cancellationToken);

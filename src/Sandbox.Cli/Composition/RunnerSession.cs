@@ -50,7 +50,16 @@ internal sealed class RunnerSession : IAsyncDisposable
     }
 
     /// <summary>Opens the runner for <paramref name="runnerUrl"/> (null: embedded).</summary>
-    public static async Task<RunnerSession> OpenAsync(string? runnerUrl, string? tokenFile, int? slots, LogLevel logLevel, CancellationToken cancellationToken)
+    /// <param name="runnerUrl">A runner host or queue URL; null for the embedded runner.</param>
+    /// <param name="tokenFile">The file holding the runner's token, if any.</param>
+    /// <param name="slots">Slots of the embedded runner (null: its default).</param>
+    /// <param name="logLevel">The least level the embedded runner logs to stderr.</param>
+    /// <param name="logErrors">
+    /// Whether the embedded runner's errors reach stderr. A command that reports each failure itself in one
+    /// <c>sandbox:</c> line passes false unless asked to be verbose; a server (the language server) passes true.
+    /// </param>
+    /// <param name="cancellationToken">Cancels connecting.</param>
+    public static async Task<RunnerSession> OpenAsync(string? runnerUrl, string? tokenFile, int? slots, LogLevel logLevel, bool logErrors, CancellationToken cancellationToken)
     {
         ServiceProvider? services = null;
         var rpc = await SandboxRpcConnector.ConnectAsync(
@@ -60,7 +69,9 @@ internal sealed class RunnerSession : IAsyncDisposable
             {
                 var collection = new ServiceCollection();
                 collection.AddLogging(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(logLevel)
-                    .AddFilter("Microsoft", LogLevel.Warning));
+                    .AddFilter("Microsoft", LogLevel.Warning)
+                    // Without errors, warnings still show (a malformed problem skipped, a toolchain missing): they end in no failure.
+                    .AddFilter("Sandbox", level => level >= logLevel && (logErrors || level < LogLevel.Error)));
                 // Logs go to stderr: stdout belongs to the program's output and --json.
                 collection.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
                 AddEmbeddedRunner(collection, slots);

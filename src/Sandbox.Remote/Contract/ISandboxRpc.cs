@@ -26,7 +26,7 @@ public interface ISandboxRpc
     /// <summary>The problems this runner offers (metadata only).</summary>
     Task<ProblemsResult> ProblemsAsync(CancellationToken cancellationToken);
 
-    /// <summary>One problem's statement, limits and public samples (never hidden tests).</summary>
+    /// <summary>One problem's statement, limits (as its tests are judged: lowered to the runner's maximum) and public samples (never hidden tests).</summary>
     Task<ProblemInfo> ProblemAsync(ProblemParams request, CancellationToken cancellationToken);
 }
 

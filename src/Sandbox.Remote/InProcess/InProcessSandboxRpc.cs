@@ -92,7 +92,21 @@ public sealed class InProcessSandboxRpc : ISandboxRpc
         }
 
         CheckProblemReference(request.Id);
-        return Task.FromResult(Guard(() => problems.Describe(request.Id)));
+        return Task.FromResult(WithinMaximum(Guard(() => problems.Describe(request.Id))));
+    }
+
+    /// <summary>
+    /// A problem's limits as its tests are judged: the judge lowers a problem's own limits (a package's <c>memory: 2048</c>)
+    /// to the runner's maximum, which this layer enforces too, so users see what applies rather than what was declared.
+    /// </summary>
+    private ProblemInfo WithinMaximum(ProblemInfo info)
+    {
+        var maximum = options.MaxLimits;
+        return info with
+        {
+            TimeLimitSeconds = Math.Min(info.TimeLimitSeconds, maximum.CpuTime.TotalSeconds),
+            MemoryLimitMb = (int)Math.Min(info.MemoryLimitMb, maximum.MemoryBytes / 1024 / 1024),
+        };
     }
 
     /// <summary>Cancels a run that <paramref name="client"/> started.</summary>

@@ -13,6 +13,33 @@ public sealed class CheckCommandProcessTests(CliFixture fixture)
 
     private static string FizzBuzz(string kind, string file) => CliPaths.Repo("problems", "fizzbuzz", "submissions", kind, file);
 
+    /// <summary>A program that adds the two numbers of its input: accepted by <see cref="SumPackage"/>.</summary>
+    private string SumProgram => fixture.Write("add.py", "a, b = map(int, input().split())\nprint(a + b)\n");
+
+    /// <summary>
+    /// Writes a small Kattis package (one sample, one secret test: add two numbers) into the scratch folder and returns
+    /// its path. <paramref name="yaml"/> is its problem.yaml; <paramref name="validator"/>, when given, its custom
+    /// validator (Python); <paramref name="secretName"/> names the secret test's files.
+    /// </summary>
+    private string SumPackage(string name, string yaml, string? validator = null, string secretName = "1")
+    {
+        var root = Path.Combine(fixture.Scratch, name);
+        Directory.CreateDirectory(Path.Combine(root, "data", "sample"));
+        Directory.CreateDirectory(Path.Combine(root, "data", "secret"));
+        File.WriteAllText(Path.Combine(root, "problem.yaml"), yaml);
+        File.WriteAllText(Path.Combine(root, "data", "sample", "1.in"), "1 2\n");
+        File.WriteAllText(Path.Combine(root, "data", "sample", "1.ans"), "3\n");
+        File.WriteAllText(Path.Combine(root, "data", "secret", secretName + ".in"), "2 2\n");
+        File.WriteAllText(Path.Combine(root, "data", "secret", secretName + ".ans"), "4\n");
+        if (validator is not null)
+        {
+            Directory.CreateDirectory(Path.Combine(root, "output_validators", "check"));
+            File.WriteAllText(Path.Combine(root, "output_validators", "check", "validate.py"), validator);
+        }
+
+        return root;
+    }
+
     [Fact]
     public async Task Check_AcceptedSolution_ExitsZeroWithALinePerTestAndTheSummary()
     {
@@ -201,5 +228,105 @@ public sealed class CheckCommandProcessTests(CliFixture fixture)
         var result = await Cli.RunAsync("check", Path.Combine(fixture.Scratch, "gone.py"), "--problem", "fizzbuzz");
 
         AssertUsageError(result, "gone.py: no such file");
+    }
+
+    [Fact]
+    public async Task Check_UnknownLanguage_IsAUsageErrorBeforeAnythingIsPrinted()
+    {
+        // The header used to be printed first, then the usage error.
+        var result = await Cli.RunAsync("check", FizzBuzz("accepted", "fizzbuzz.py"), "--problem", "fizzbuzz", "-l", "nosuch");
+
+        AssertUsageError(result, "unknown language 'nosuch'");
+        Assert.Contains("python", result.CliStderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Check_LanguageAlias_IsAccepted()
+    {
+        var result = await Cli.RunAsync("check", FizzBuzz("accepted", "fizzbuzz.py"), "--problem", "fizzbuzz", "--language", "PY", "--json");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+    }
+
+    [Fact]
+    public async Task Check_ProblemIdWhileAFolderOfThatNameIsHere_IsTheLibrarysProblem()
+    {
+        // In problems/ the folder fizzbuzz/ (only submissions, no problem.yaml) used to take over the id fizzbuzz.
+        var result = await Cli.RunAsync(
+            ["check", Path.Combine("fizzbuzz", "submissions", "accepted", "fizzbuzz.py"), "--problem", "fizzbuzz", "--json"],
+            workingDirectory: CliPaths.Repo("problems"));
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var json = ParseSingleObject(result.Stdout);
+        Assert.Equal(20, json.RootElement.GetProperty("total").GetInt32());
+    }
+
+    [Fact]
+    public async Task Check_PlainNameTheLibraryDoesNotHave_IsAPathHere()
+    {
+        SumPackage("localsum", "name: Local sum\n");
+
+        var result = await Cli.RunAsync(["check", SumProgram, "--problem", "localsum", "--json"], workingDirectory: fixture.Scratch);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var json = ParseSingleObject(result.Stdout);
+        Assert.Equal(2, json.RootElement.GetProperty("total").GetInt32());
+    }
+
+    [Fact]
+    public async Task Check_ValidatorThatDoesNotBuild_IsAnInternalErrorInOneLine()
+    {
+        var package = SumPackage("novalidator", "name: Broken validator\nvalidation: custom\n", validator: "this is not python(\n");
+
+        var result = await Cli.RunAsync("check", SumProgram, "--problem", package);
+
+        // Not "your program failed a test" (exit 1), and no engine log lines (fail: Sandbox.Runner.Judging.Judge[0] ...).
+        Assert.True(result.ExitCode == 70, result.ToString());
+        var line = Assert.Single(result.StderrLines);
+        Assert.StartsWith("sandbox: internal error on test sample/1: the problem's validator cannot be built", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("tests passed", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Check_ValidatorThatCrashes_IsAnInternalErrorWithNothingOnStdoutInJson_AndItsLogWithVerbose()
+    {
+        var package = SumPackage("crashingvalidator", "name: Crashing validator\nvalidation: custom\n", validator: "import sys\nsys.exit(5)\n");
+
+        var result = await Cli.RunAsync("check", SumProgram, "--problem", package, "--json");
+        var verbose = await Cli.RunAsync("check", SumProgram, "--problem", package, "--json", "--verbose");
+
+        Assert.True(result.ExitCode == 70, result.ToString());
+        Assert.Equal("", result.Stdout);
+        var line = Assert.Single(result.StderrLines);
+        Assert.StartsWith("sandbox: internal error on test sample/1: the problem's validator failed", line, StringComparison.Ordinal);
+        Assert.True(verbose.ExitCode == 70, verbose.ToString());
+        Assert.Contains("The validator of crashingvalidator failed on test", verbose.CliStderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Check_ControlCharactersInTitleAndTestNames_AreNotPrinted()
+    {
+        var package = SumPackage("escapes", "name: \"Red\\e[31m title\"\n", secretName: "x\u001b[31mred\u009b1m");
+
+        var result = await Cli.RunAsync("check", SumProgram, "--problem", package);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.DoesNotContain('\u001b', result.Stdout);
+        Assert.DoesNotContain('\u009b', result.Stdout);
+        Assert.StartsWith("Red?[31m title (escapes): 2 tests", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("secret/x?[31mred?1m", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Check_Header_ShowsTheLimitsTheTestsAreJudgedWith()
+    {
+        // The package asks for 60 s and 2048 MB; the runner's maximum (5 s, 256 MB) is what applies.
+        var package = SumPackage("generous", "name: Generous\nlimits:\n  memory: 2048\n");
+        await File.WriteAllTextAsync(Path.Combine(package, ".timelimit"), "60\n");
+
+        var result = await Cli.RunAsync("check", SumProgram, "--problem", package);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.StartsWith("Generous (generous): 2 tests, 5 s, 256 MB", result.Stdout, StringComparison.Ordinal);
     }
 }

@@ -46,7 +46,14 @@ internal static class Cli
     }
 
     /// <summary>Runs <c>sandbox ARGS</c> to completion; <paramref name="stdin"/> is written then closed (closed at once when null).</summary>
-    public static async Task<CliResult> RunAsync(IEnumerable<string> args, string? stdin = null, string? workingDirectory = null, TimeSpan? timeout = null)
+    public static Task<CliResult> RunAsync(IEnumerable<string> args, string? stdin = null, string? workingDirectory = null, TimeSpan? timeout = null) =>
+        RunCoreAsync(args, stdin is null ? null : Encoding.UTF8.GetBytes(stdin), workingDirectory, timeout);
+
+    /// <summary>Runs <c>sandbox ARGS</c> to completion with these exact bytes as its stdin (any bytes, not only text).</summary>
+    public static Task<CliResult> RunWithInputAsync(IEnumerable<string> args, byte[] stdin, string? workingDirectory = null, TimeSpan? timeout = null) =>
+        RunCoreAsync(args, stdin, workingDirectory, timeout);
+
+    private static async Task<CliResult> RunCoreAsync(IEnumerable<string> args, byte[]? stdin, string? workingDirectory, TimeSpan? timeout)
     {
         var argList = args.ToList();
         using var process = Process.Start(StartInfo(argList, workingDirectory)) ?? throw new InvalidOperationException("could not start sandbox");
@@ -58,7 +65,7 @@ internal static class Cli
         {
             if (stdin is not null)
             {
-                await process.StandardInput.WriteAsync(stdin.AsMemory(), deadline.Token);
+                await process.StandardInput.BaseStream.WriteAsync(stdin, deadline.Token);
             }
 
             process.StandardInput.Close();

@@ -51,6 +51,16 @@ public sealed class ExitCodeTests
     }
 
     [Fact]
+    public void RunnerInternalError_WithTheEmbeddedRunnersLogHidden_SaysHowToSeeIt()
+    {
+        var error = new SandboxRpcException(SandboxErrorCode.Internal, "the runner failed (run id 1); the runner's log has the details");
+
+        Assert.Equal((70, "the runner failed (run id 1); the runner's log has the details; run again with --verbose to see it"), ErrorMapping.Classify(error, logHidden: true));
+        Assert.Equal((70, error.Message), ErrorMapping.Classify(error, logHidden: false));
+        Assert.Equal((2, "bad"), ErrorMapping.Classify(new SandboxRpcException(SandboxErrorCode.InvalidRequest, "bad"), logHidden: true));
+    }
+
+    [Fact]
     public void LocalFailures_MapToUsageOrInternal_WithoutStackTraces()
     {
         Assert.Equal(2, ErrorMapping.Classify(new FileNotFoundException("x.py: no such file")).ExitCode);

@@ -333,6 +333,106 @@ public sealed class RunCommandProcessTests(CliFixture fixture)
         AssertUsageError(result, "above this runner's maximum");
     }
 
+    [Theory]
+    [InlineData("--time-limit", "1e12")] // too long for a TimeSpan: was "internal error: TimeSpan overflowed"
+    [InlineData("--time-limit", "1e300")]
+    [InlineData("--time-limit", "1e400")] // too large for a double
+    [InlineData("--memory-limit", "2147483648")] // too large for an int: was "must be a positive number"
+    [InlineData("--memory-limit", "99999999999999999999999")]
+    public async Task Run_LimitFarAboveTheRunnersMaximum_IsTheSameUsageErrorAsOneJustAboveIt(string option, string value)
+    {
+        var result = await Cli.RunAsync("run", Hello, option, value);
+
+        AssertUsageError(result, "is above this runner's maximum");
+    }
+
+    /// <summary>A program that prints the bytes of its stdin in hex, so a test sees exactly what arrived.</summary>
+    private string StdinHexProgram => fixture.Write("stdin_hex.py", "import sys\nprint(sys.stdin.buffer.read().hex())\n");
+
+    [Theory]
+    [InlineData("efbbbf48c3a90a")] // a byte order mark, then "Hé\n": the mark is passed on, not dropped
+    [InlineData("e282ac20f09f988020636166c3a90a")] // "€ 😀 café\n": 3- and 4-byte sequences
+    public async Task Run_Utf8Stdin_ReachesTheProgramByteForByte(string hex)
+    {
+        var bytes = Convert.FromHexString(hex);
+        var input = Path.Combine(fixture.Scratch, $"input_{hex[..8]}.txt");
+        await File.WriteAllBytesAsync(input, bytes);
+
+        var fromFile = await Cli.RunAsync("run", StdinHexProgram, "--stdin", input);
+        var fromStdin = await Cli.RunWithInputAsync(["run", StdinHexProgram, "--stdin", "-"], bytes);
+
+        Assert.True(fromFile.ExitCode == 0, fromFile.ToString());
+        Assert.Equal(hex + "\n", fromFile.Stdout);
+        Assert.True(fromStdin.ExitCode == 0, fromStdin.ToString());
+        Assert.Equal(hex + "\n", fromStdin.Stdout);
+    }
+
+    [Theory]
+    [InlineData("4142ff43", 2)] // a byte that is never UTF-8
+    [InlineData("fffe48006900", 0)] // UTF-16 with its byte order mark: was transcoded to UTF-8
+    [InlineData("616263c3a9e282", 5)] // a sequence cut short at the end
+    [InlineData("6361666520e92e", 5)] // Latin-1 "café."
+    public async Task Run_StdinThatIsNotUtf8_IsAUsageErrorNamingTheFirstBadByte(string hex, int offset)
+    {
+        var bytes = Convert.FromHexString(hex);
+        var input = Path.Combine(fixture.Scratch, $"binary_{hex}.bin");
+        await File.WriteAllBytesAsync(input, bytes);
+
+        var fromFile = await Cli.RunAsync("run", StdinHexProgram, "--stdin", input);
+        var fromStdin = await Cli.RunWithInputAsync(["run", StdinHexProgram, "--stdin", "-"], bytes);
+
+        AssertUsageError(fromFile, $"{input} is not UTF-8 text (invalid byte at offset {offset}); the sandbox passes source and input as UTF-8");
+        AssertUsageError(fromStdin, $"stdin is not UTF-8 text (invalid byte at offset {offset})");
+    }
+
+    [Fact]
+    public async Task Run_RandomBytesOnStdin_AreRefusedNotTurnedIntoReplacementCharacters()
+    {
+        // 4096 random bytes used to reach the program as 7409 bytes of U+FFFD and whatever happened to be valid.
+        var bytes = new byte[4096];
+        new Random(4096).NextBytes(bytes);
+        bytes[100] = 0xFF;
+
+        var result = await Cli.RunWithInputAsync(["run", StdinHexProgram, "--stdin", "-"], bytes);
+
+        AssertUsageError(result, "stdin is not UTF-8 text (invalid byte at offset ");
+    }
+
+    [Fact]
+    public async Task Run_SourceThatIsNotUtf8_IsAUsageErrorNamingTheFileAndTheByte()
+    {
+        var file = Path.Combine(fixture.Scratch, "latin1.py");
+        await File.WriteAllBytesAsync(file, [.. "print('caf"u8, 0xE9, .. "')\n"u8]);
+
+        var result = await Cli.RunAsync("run", file);
+
+        AssertUsageError(result, "latin1.py is not UTF-8 text (invalid byte at offset 10); the sandbox passes source and input as UTF-8");
+    }
+
+    [Fact]
+    public async Task Run_Utf8Source_PrintsItsTextUnchanged()
+    {
+        var file = fixture.Write("utf8.py", "print('café 😀')\n");
+
+        var result = await Cli.RunAsync("run", file);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("café 😀\n", result.Stdout);
+    }
+
+    [Fact]
+    public async Task Run_OutputThatIsNotUtf8_ArrivesAsReplacementCharacters()
+    {
+        // The documented limit of a text API (docs/cli.md): output is decoded as UTF-8, invalid bytes become U+FFFD.
+        var file = fixture.Write("binary_out.py", "import sys\nsys.stdout.buffer.write(b'a\\xffb\\n')\n");
+
+        var result = await Cli.RunAsync("run", file, "--json");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var json = ParseSingleObject(result.Stdout);
+        Assert.Equal("a\uFFFDb\n", json.RootElement.GetProperty("stdout").GetString());
+    }
+
     [Fact]
     public async Task Run_UnreachableRunner_IsAnInternalError()
     {
