@@ -436,6 +436,21 @@ public abstract class LanguageServerBehaviourTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Run_WhenTheClientNeverAnswersProgressCreate_GoesOnWithoutProgressAfterTheTimeout()
+    {
+        await StartAsync(o => o.ProgressCreateTimeout = TimeSpan.FromMilliseconds(300));
+        Client.IgnoreProgressCreate = true;
+        await Client.InitializeAsync(workDoneProgress: true);
+        await Client.OpenAsync(PyUri, "python", "print(1)\n");
+
+        var result = await Client.ExecuteAsync(SandboxCommands.Run, new { uri = PyUri });
+
+        Assert.Equal("ok", result.GetProperty("verdict").GetString());
+        Assert.Single(Client.Notifications(LspMethods.WorkDoneProgressCreate));
+        Assert.Empty(Client.Notifications(LspMethods.Progress));
+    }
+
+    [Fact]
     public async Task Run_WithoutClientProgressSupport_SendsNoProgress()
     {
         await StartInitializedAsync(workDoneProgress: false);
