@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using System.Net.WebSockets;
 using Microsoft.Extensions.Logging;
 using Sandbox.Lsp.Hosting;
+using Sandbox.Remote.Client;
 using Sandbox.Remote.Contract;
 using Sandbox.Runner.Execution;
 using StreamJsonRpc;
@@ -129,7 +130,7 @@ internal sealed class RunnerConnection(SandboxRpcFactory factory, RunnerEndpoint
     /// <summary>Exceptions that mean the runner is unreachable or unusable, as opposed to a refused request.</summary>
     public static bool IsConnectionFailure(Exception ex) => ex is ConnectionLostException or WebSocketException or HttpRequestException
         or SocketException or IOException or TimeoutException or SandboxUnavailableException or ObjectDisposedException
-        or RunnerUnavailableException;
+        or RunnerUnavailableException or SandboxConnectionException;
 
     private async Task ResetAsync(ISandboxRpc broken)
     {
