@@ -618,6 +618,46 @@ public abstract class LanguageServerBehaviourTests : IAsyncLifetime
         AssertNoStackTrace(error);
     }
 
+    [Fact]
+    public async Task OversizedDocument_OnARunnerHost_FailsAlone_WithoutBreakingAnotherRun()
+    {
+        // A host closes the connection that carried a message above its --max-message-size: here the shared
+        // connection's other run dies with it, as a real connection would.
+        var release = new TaskCompletionSource<RunResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var smallStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var lost = new Remote.Client.SandboxConnectionException("lost the connection to the runner at ws://runner/rpc during 'run'");
+        Fake.OnRun = (request, _, _) =>
+        {
+            if (request.Source.Length > 100_000)
+            {
+                release.TrySetException(lost);
+                throw lost;
+            }
+
+            smallStarted.TrySetResult();
+            return release.Task;
+        };
+        var ownConnection = new FakeSandboxRpc { OnRun = (_, _, _) => Task.FromException<RunResult>(lost) };
+        FactoryBehaviour = _ => Task.FromResult<ISandboxRpc>(Endpoints.Count == 1 ? Fake : ownConnection);
+        await StartAsync(o => o.DefaultRunner = new RunnerEndpoint("ws://runner/rpc", null));
+        await Client.InitializeAsync();
+        await Client.OpenAsync(PyUri, "python", "print(1)\n");
+        const string bigUri = "file:///home/user/project/big.py";
+        await Client.OpenAsync(bigUri, "python", "x = 1\n" + new string('#', 200_000));
+
+        var small = Client.ExecuteAsync(SandboxCommands.Run, new { uri = PyUri });
+        await smallStarted.Task.WaitAsync(Timeout);
+        var error = await InvocationErrorAsync(Client.ExecuteAsync(SandboxCommands.Run, new { uri = bigUri }));
+        release.TrySetResult(new RunResult { Verdict = RunVerdict.Ok, ExitCode = 0 });
+        var smallResult = await small;
+
+        Assert.Equal((int)LspErrorCode.RunnerUnavailable, error.ErrorCode);
+        Assert.Contains("max-message-size", error.Message, StringComparison.Ordinal);
+        Assert.Equal("ok", smallResult.GetProperty("verdict").GetString());
+        Assert.Single(ownConnection.Runs);
+        Assert.Single(Fake.Runs);
+    }
+
     private static async Task<RemoteInvocationException> InvocationErrorAsync(Task task) => await Assert.ThrowsAsync<RemoteInvocationException>(() => task);
 
     private static void AssertNoStackTrace(RemoteInvocationException error)

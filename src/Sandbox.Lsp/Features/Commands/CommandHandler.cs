@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Sandbox.Lsp.Features.Configuration;
@@ -113,6 +114,7 @@ internal sealed class CommandHandler(SessionContext session)
             try
             {
                 result = await session.Runner.CallAsync(
+                    Encoding.UTF8.GetByteCount(document.Text) + (stdin is null ? 0 : Encoding.UTF8.GetByteCount(stdin)),
                     (r, ct) => r.RunAsync(new RunParams(language.Id, document.Text, stdin, session.Settings.Limits, run.RunId), output, ct),
                     run.Token);
             }
@@ -178,6 +180,7 @@ internal sealed class CommandHandler(SessionContext session)
             try
             {
                 result = await session.Runner.CallAsync(
+                    Encoding.UTF8.GetByteCount(document.Text),
                     (r, ct) => r.CheckAsync(new CheckParams(language.Id, document.Text, problem, Limits: session.Settings.Limits, RunId: run.RunId), tests, ct),
                     run.Token);
             }
