@@ -121,8 +121,11 @@ internal static class ParseErrors
     {
         JsonValueKind.Array => "an array",
         JsonValueKind.Object => "an object",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
         JsonValueKind.Undefined => "missing",
-        _ => kind.ToString().ToLowerInvariant(),
+        _ => "null",
     };
 }
 
