@@ -32,7 +32,7 @@ public sealed class LanguageServerSession : IAsyncDisposable
     {
         options.Validate();
         hostLogger = loggerFactory.CreateLogger<LanguageServerSession>();
-        rpc = new JsonRpc(handler)
+        rpc = new LspJsonRpc(handler, hostLogger)
         {
             // Handlers start in arrival order (didOpen before the executeCommand that follows it); their awaits run free.
             SynchronizationContext = new Microsoft.VisualStudio.Threading.NonConcurrentSynchronizationContext(sticky: false),

@@ -230,7 +230,7 @@ internal sealed class LanguageServerTarget(SessionContext session, LanguageServe
         {
             session.ShowMessage(MessageType.Error, ex.Message);
         }
-        catch (RemoteInvocationException ex)
+        catch (Exception ex) when (ex is RemoteInvocationException or Remote.Contract.SandboxRpcException)
         {
             session.ShowMessage(MessageType.Error, $"Sandbox: the runner refused to list its languages: {ex.Message}");
         }

@@ -436,6 +436,21 @@ public abstract class LanguageServerBehaviourTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Run_WhenTheClientNeverAnswersProgressCreate_GoesOnWithoutProgressAfterTheTimeout()
+    {
+        await StartAsync(o => o.ProgressCreateTimeout = TimeSpan.FromMilliseconds(300));
+        Client.IgnoreProgressCreate = true;
+        await Client.InitializeAsync(workDoneProgress: true);
+        await Client.OpenAsync(PyUri, "python", "print(1)\n");
+
+        var result = await Client.ExecuteAsync(SandboxCommands.Run, new { uri = PyUri });
+
+        Assert.Equal("ok", result.GetProperty("verdict").GetString());
+        Assert.Single(Client.Notifications(LspMethods.WorkDoneProgressCreate));
+        Assert.Empty(Client.Notifications(LspMethods.Progress));
+    }
+
+    [Fact]
     public async Task Run_WithoutClientProgressSupport_SendsNoProgress()
     {
         await StartInitializedAsync(workDoneProgress: false);
@@ -518,6 +533,122 @@ public abstract class LanguageServerBehaviourTests : IAsyncLifetime
         await Client.ExecuteAsync(SandboxCommands.Run, new { uri = PyUri });
 
         Assert.Empty(Client.Notifications(LspMethods.LogMessage));
+    }
+
+    [Fact]
+    public async Task RunnerConnectionLostMidRun_IsRunnerUnavailable_AndShownToTheUser()
+    {
+        Fake.OnRun = (_, _, _) => Task.FromException<RunResult>(
+            new Remote.Client.SandboxConnectionException("lost the connection to the runner at ws://h/rpc during 'run'; the host stopped or the network dropped"));
+        await StartInitializedAsync();
+        await Client.OpenAsync(PyUri, "python", "print(1)\n");
+
+        var error = await InvocationErrorAsync(Client.ExecuteAsync(SandboxCommands.Run, new { uri = PyUri }));
+        var shown = await Client.WaitForAsync(LspMethods.ShowMessage);
+
+        Assert.Equal((int)LspErrorCode.RunnerUnavailable, error.ErrorCode);
+        Assert.Contains("lost the connection", error.Message, StringComparison.Ordinal);
+        Assert.Contains("lost the connection", shown.GetProperty("message").GetString(), StringComparison.Ordinal);
+        AssertNoStackTrace(error);
+    }
+
+    [Theory]
+    [InlineData(SandboxErrorCode.UnknownProblem, LspErrorCode.RunnerRefused)]
+    [InlineData(SandboxErrorCode.BadProblem, LspErrorCode.RunnerRefused)]
+    [InlineData(SandboxErrorCode.LimitsAboveMaximum, LspErrorCode.RunnerRefused)]
+    [InlineData(SandboxErrorCode.InvalidRequest, LspErrorCode.RunnerRefused)]
+    [InlineData(SandboxErrorCode.Internal, LspErrorCode.RunnerRefused)]
+    [InlineData(SandboxErrorCode.UnknownLanguage, LspErrorCode.UnknownLanguage)]
+    [InlineData(SandboxErrorCode.HostBusy, LspErrorCode.RunnerUnavailable)]
+    [InlineData(SandboxErrorCode.SandboxUnavailable, LspErrorCode.RunnerUnavailable)]
+    internal async Task RunnerErrorCodes_BecomeTheDocumentedLspCodes(SandboxErrorCode runnerCode, LspErrorCode expected)
+    {
+        Fake.OnCheck = (_, _, _) => Task.FromException<Runner.Judging.CheckResult>(new SandboxRpcException(runnerCode, "the runner says no"));
+        await StartInitializedAsync();
+        await Client.OpenAsync(PyUri, "python", "# sandbox: problem=fizzbuzz\n");
+
+        var error = await InvocationErrorAsync(Client.ExecuteAsync(SandboxCommands.Check, new { uri = PyUri }));
+
+        Assert.Equal((int)expected, error.ErrorCode);
+        Assert.Contains("the runner says no", error.Message, StringComparison.Ordinal);
+        AssertNoStackTrace(error);
+    }
+
+    [Fact]
+    public async Task UnexpectedFailure_IsAnInternalError_WithoutDotNetDetails()
+    {
+        Fake.OnRun = (_, _, _) => Task.FromException<RunResult>(new InvalidOperationException("something broke"));
+        await StartInitializedAsync();
+        await Client.OpenAsync(PyUri, "python", "print(1)\n");
+
+        var error = await InvocationErrorAsync(Client.ExecuteAsync(SandboxCommands.Run, new { uri = PyUri }));
+
+        Assert.Equal((int)JsonRpcErrorCode.InternalError, error.ErrorCode);
+        Assert.Contains("something broke", error.Message, StringComparison.Ordinal);
+        AssertNoStackTrace(error);
+    }
+
+    [Fact]
+    public async Task TimeLimitBeyondAnyRunner_IsRefusedWithAClearMessage_BeforeTheRunnerIsAsked()
+    {
+        await StartInitializedAsync(new { limits = new { timeLimitSeconds = 1e20 } });
+        await Client.OpenAsync(PyUri, "python", "print(1)\n");
+
+        var error = await InvocationErrorAsync(Client.ExecuteAsync(SandboxCommands.Run, new { uri = PyUri }));
+
+        Assert.Equal((int)LspErrorCode.RunnerRefused, error.ErrorCode);
+        Assert.Contains("timeLimitSeconds", error.Message, StringComparison.Ordinal);
+        Assert.Empty(Fake.Runs);
+        AssertNoStackTrace(error);
+    }
+
+    [Fact]
+    public async Task OversizedDocument_OnARunnerHost_FailsAlone_WithoutBreakingAnotherRun()
+    {
+        // A host closes the connection that carried a message above its --max-message-size: here the shared
+        // connection's other run dies with it, as a real connection would.
+        var release = new TaskCompletionSource<RunResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var smallStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var lost = new Remote.Client.SandboxConnectionException("lost the connection to the runner at ws://runner/rpc during 'run'");
+        Fake.OnRun = (request, _, _) =>
+        {
+            if (request.Source.Length > 100_000)
+            {
+                release.TrySetException(lost);
+                throw lost;
+            }
+
+            smallStarted.TrySetResult();
+            return release.Task;
+        };
+        var ownConnection = new FakeSandboxRpc { OnRun = (_, _, _) => Task.FromException<RunResult>(lost) };
+        FactoryBehaviour = _ => Task.FromResult<ISandboxRpc>(Endpoints.Count == 1 ? Fake : ownConnection);
+        await StartAsync(o => o.DefaultRunner = new RunnerEndpoint("ws://runner/rpc", null));
+        await Client.InitializeAsync();
+        await Client.OpenAsync(PyUri, "python", "print(1)\n");
+        const string bigUri = "file:///home/user/project/big.py";
+        await Client.OpenAsync(bigUri, "python", "x = 1\n" + new string('#', 200_000));
+
+        var small = Client.ExecuteAsync(SandboxCommands.Run, new { uri = PyUri });
+        await smallStarted.Task.WaitAsync(Timeout);
+        var error = await InvocationErrorAsync(Client.ExecuteAsync(SandboxCommands.Run, new { uri = bigUri }));
+        release.TrySetResult(new RunResult { Verdict = RunVerdict.Ok, ExitCode = 0 });
+        var smallResult = await small;
+
+        Assert.Equal((int)LspErrorCode.RunnerUnavailable, error.ErrorCode);
+        Assert.Contains("max-message-size", error.Message, StringComparison.Ordinal);
+        Assert.Equal("ok", smallResult.GetProperty("verdict").GetString());
+        Assert.Single(ownConnection.Runs);
+        Assert.Single(Fake.Runs);
+    }
+
+    private static async Task<RemoteInvocationException> InvocationErrorAsync(Task task) => await Assert.ThrowsAsync<RemoteInvocationException>(() => task);
+
+    private static void AssertNoStackTrace(RemoteInvocationException error)
+    {
+        // The test client reads any data as CommonErrorData; what the server must not send is its type and stack fields.
+        Assert.False(error.ErrorData is CommonErrorData { TypeName: not null } or CommonErrorData { StackTrace: not null }, "error data with .NET details");
+        Assert.DoesNotContain("   at ", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -31,6 +31,9 @@ internal sealed class LspTestClient : IAsyncDisposable
     /// <summary>Whether the client answers <c>window/workDoneProgress/create</c> with success.</summary>
     public bool AcceptProgressCreate { get; set; } = true;
 
+    /// <summary>Whether the client never answers <c>window/workDoneProgress/create</c> (not even after <c>$/cancelRequest</c>).</summary>
+    public bool IgnoreProgressCreate { get; set; }
+
     public IReadOnlyList<ServerMessage> Received
     {
         get
@@ -164,9 +167,14 @@ internal sealed class LspTestClient : IAsyncDisposable
         public void PublishDiagnostics(JsonElement p) => owner.Record(LspMethods.PublishDiagnostics, p);
 
         [JsonRpcMethod(LspMethods.WorkDoneProgressCreate, UseSingleObjectParameterDeserialization = true)]
-        public object? CreateProgress(JsonElement p)
+        public async Task<object?> CreateProgressAsync(JsonElement p)
         {
             owner.Record(LspMethods.WorkDoneProgressCreate, p);
+            if (owner.IgnoreProgressCreate)
+            {
+                await Task.Delay(System.Threading.Timeout.Infinite, owner.Timeout);
+            }
+
             return owner.AcceptProgressCreate ? null : throw new LocalRpcException("refused") { ErrorCode = -32603 };
         }
     }

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Sandbox.Lsp.Features.Configuration;
@@ -42,6 +43,12 @@ internal sealed class CommandHandler(SessionContext session)
             session.ShowMessage(MessageType.Error, ex.Message);
             throw Error(LspErrorCode.RunnerUnavailable, ex.Message);
         }
+        catch (SandboxRpcException ex)
+        {
+            // The runner's own codes (1001-1010, docs/runner-host.md) are not this server's (docs/editors/README.md):
+            // passed through, they reached the client as codes it was never told about.
+            throw FromRunner(request.Command, ex);
+        }
         catch (Exception ex) when (ex is RemoteInvocationException or UnknownLanguageException or LimitsExceededException
                                        or ProblemNotFoundException or ProblemFormatException)
         {
@@ -50,8 +57,40 @@ internal sealed class CommandHandler(SessionContext session)
         }
     }
 
+    private LocalRpcException FromRunner(string command, SandboxRpcException ex)
+    {
+        switch (ex.Code)
+        {
+            case SandboxErrorCode.UnknownLanguage:
+                return Error(LspErrorCode.UnknownLanguage, ex.Message);
+            case SandboxErrorCode.Cancelled:
+                return Error(LspErrorCode.RequestCancelled, ex.Message);
+            case SandboxErrorCode.HostBusy or SandboxErrorCode.Unauthorized or SandboxErrorCode.SandboxUnavailable:
+                var message = $"Sandbox: the runner cannot run code now: {ex.Message}";
+                session.ShowMessage(MessageType.Error, message);
+                return Error(LspErrorCode.RunnerUnavailable, message);
+            default:
+                session.Logger.LogWarning("{Command} refused by the runner ({Code}): {Reason}", command, ex.Code, ex.Message);
+                return new LocalRpcException(ex.Message) { ErrorCode = (int)LspErrorCode.RunnerRefused, ErrorData = new RunnerRefusal((int)ex.Code) };
+        }
+    }
+
+    /// <summary>
+    /// Limits the runner cannot even represent (a time limit past <see cref="TimeSpan.MaxValue"/> overflowed inside the
+    /// embedded runner and came back as an internal error); any such value is above every runner's maximum.
+    /// </summary>
+    private void RequireRepresentableLimits()
+    {
+        if (session.Settings.Limits?.TimeLimitSeconds is { } seconds && !(seconds < TimeSpan.MaxValue.TotalSeconds / 2))
+        {
+            throw Error(LspErrorCode.RunnerRefused,
+                $"time limit {seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)} s (setting sandbox.limits.timeLimitSeconds) is above the runner's maximum; give a number of seconds such as 2");
+        }
+    }
+
     private async Task<RunResult> RunAsync(SandboxCommandArguments args, JsonElement? workDoneToken, CancellationToken cancellationToken)
     {
+        RequireRepresentableLimits();
         var document = await RequireDocumentAsync(args, cancellationToken);
         var language = await RequireLanguageAsync(document, args.Language, cancellationToken);
         var stdin = args.Stdin ?? await ReadDefaultStdinAsync(cancellationToken);
@@ -76,6 +115,7 @@ internal sealed class CommandHandler(SessionContext session)
             try
             {
                 result = await session.Runner.CallAsync(
+                    Encoding.UTF8.GetByteCount(document.Text) + (stdin is null ? 0 : Encoding.UTF8.GetByteCount(stdin)),
                     (r, ct) => r.RunAsync(new RunParams(language.Id, document.Text, stdin, session.Settings.Limits, run.RunId), output, ct),
                     run.Token);
             }
@@ -109,6 +149,7 @@ internal sealed class CommandHandler(SessionContext session)
 
     private async Task<CheckResult> CheckAsync(SandboxCommandArguments args, JsonElement? workDoneToken, CancellationToken cancellationToken)
     {
+        RequireRepresentableLimits();
         var document = await RequireDocumentAsync(args, cancellationToken);
         var language = await RequireLanguageAsync(document, args.Language, cancellationToken);
         var problem = args.Problem
@@ -141,6 +182,7 @@ internal sealed class CommandHandler(SessionContext session)
             try
             {
                 result = await session.Runner.CallAsync(
+                    Encoding.UTF8.GetByteCount(document.Text),
                     (r, ct) => r.CheckAsync(new CheckParams(language.Id, document.Text, problem, Limits: session.Settings.Limits, RunId: run.RunId), tests, ct),
                     run.Token);
             }
@@ -363,3 +405,7 @@ internal sealed class CommandHandler(SessionContext session)
 
     internal static LocalRpcException Error(LspErrorCode code, string message) => new(message) { ErrorCode = (int)code };
 }
+
+/// <summary>The <c>data</c> of a RunnerRefused error: the runner's own error code (docs/runner-host.md), for clients that tell refusals apart.</summary>
+/// <param name="RunnerCode">The runner's code, e.g. 1002 for an unknown problem.</param>
+internal sealed record RunnerRefusal(int RunnerCode);

@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using System.Net.WebSockets;
 using Microsoft.Extensions.Logging;
 using Sandbox.Lsp.Hosting;
+using Sandbox.Remote.Client;
 using Sandbox.Remote.Contract;
 using Sandbox.Runner.Execution;
 using StreamJsonRpc;
@@ -17,6 +18,9 @@ internal sealed class RunnerUnavailableException(string message, Exception? inne
 /// </summary>
 internal sealed class RunnerConnection(SandboxRpcFactory factory, RunnerEndpoint endpoint, LanguageServerOptions options, ILogger logger) : IAsyncDisposable
 {
+    /// <summary>Requests above this size to a runner host get a connection of their own (hosts accept 64 KiB at the least; JSON escaping adds to the source).</summary>
+    internal const long SharedConnectionMaxBytes = 32 * 1024;
+
     private readonly SemaphoreSlim gate = new(1, 1);
     private ISandboxRpc? rpc;
     private IReadOnlyList<LanguageInfo>? languages;
@@ -35,28 +39,32 @@ internal sealed class RunnerConnection(SandboxRpcFactory factory, RunnerEndpoint
                 return rpc;
             }
 
-            var connectTimeout = Endpoint.Url is null ? options.EmbeddedStartTimeout : options.ConnectTimeout;
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(connectTimeout);
-            try
-            {
-                logger.LogInformation("connecting to {Runner}", Describe(Endpoint));
-                // WaitAsync: a factory that ignores its token must not hang the session.
-                rpc = await factory(Endpoint, timeout.Token).WaitAsync(timeout.Token);
-                return rpc;
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw Unavailable(new TimeoutException($"no connection within {connectTimeout.TotalSeconds:0} s"));
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                throw Unavailable(ex);
-            }
+            rpc = await ConnectAsync(Endpoint, Endpoint.Url is null ? options.EmbeddedStartTimeout : options.ConnectTimeout, cancellationToken);
+            return rpc;
         }
         finally
         {
             gate.Release();
+        }
+    }
+
+    private async Task<ISandboxRpc> ConnectAsync(RunnerEndpoint endpoint, TimeSpan connectTimeout, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(connectTimeout);
+        try
+        {
+            logger.LogInformation("connecting to {Runner}", Describe(endpoint));
+            // WaitAsync: a factory that ignores its token must not hang the session.
+            return await factory(endpoint, timeout.Token).WaitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw Unavailable(new TimeoutException($"no connection within {connectTimeout.TotalSeconds:0} s"));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw Unavailable(ex);
         }
     }
 
@@ -88,6 +96,38 @@ internal sealed class RunnerConnection(SandboxRpcFactory factory, RunnerEndpoint
         {
             await ResetAsync(runner);
             throw Unavailable(ex);
+        }
+    }
+
+    /// <summary>
+    /// Like the other <c>CallAsync</c>, but a request of more than <see cref="SharedConnectionMaxBytes"/> to a runner
+    /// host goes over a connection of its own. A host closes the connection that carried a message above its
+    /// <c>--max-message-size</c> (64 KiB at the least), which it does not tell clients; on the shared connection that
+    /// failed every other run of the session with it.
+    /// </summary>
+    public async Task<T> CallAsync<T>(long requestBytes, Func<ISandboxRpc, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    {
+        var endpoint = Endpoint;
+        if (endpoint.Url is null || requestBytes <= SharedConnectionMaxBytes)
+        {
+            return await CallAsync(call, cancellationToken);
+        }
+
+        var own = await ConnectAsync(endpoint, options.ConnectTimeout, cancellationToken);
+        try
+        {
+            return await call(own, cancellationToken);
+        }
+        catch (Exception ex) when (IsConnectionFailure(ex))
+        {
+            logger.LogWarning(ex, "the runner closed the connection of a {Bytes}-byte request", requestBytes);
+            throw new RunnerUnavailableException(
+                $"Sandbox: the runner host at {endpoint.Url} closed the connection that carried this request ({requestBytes / 1024} KiB of source and input), " +
+                $"probably because it is larger than the host accepts (`sandbox host --max-message-size`). Other runs are not affected. ({ex.Message})", ex);
+        }
+        finally
+        {
+            await DisposeRunnerAsync(own);
         }
     }
 
@@ -129,7 +169,7 @@ internal sealed class RunnerConnection(SandboxRpcFactory factory, RunnerEndpoint
     /// <summary>Exceptions that mean the runner is unreachable or unusable, as opposed to a refused request.</summary>
     public static bool IsConnectionFailure(Exception ex) => ex is ConnectionLostException or WebSocketException or HttpRequestException
         or SocketException or IOException or TimeoutException or SandboxUnavailableException or ObjectDisposedException
-        or RunnerUnavailableException;
+        or RunnerUnavailableException or SandboxConnectionException;
 
     private async Task ResetAsync(ISandboxRpc broken)
     {

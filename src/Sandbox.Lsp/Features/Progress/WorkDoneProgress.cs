@@ -48,7 +48,11 @@ internal sealed class WorkDoneProgress
             timeout.CancelAfter(createTimeout);
             try
             {
-                await client.RequestAsync<object?>(LspMethods.WorkDoneProgressCreate, new WorkDoneProgressTokenParams(token), timeout.Token);
+                // StreamJsonRpc answers a cancelled request's token by sending $/cancelRequest and then waits for the
+                // client's answer, which a client that ignores the request never sends: stop waiting at the timeout.
+                var created = client.RequestAsync<object?>(LspMethods.WorkDoneProgressCreate, new WorkDoneProgressTokenParams(token), timeout.Token);
+                _ = created.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                await created.WaitAsync(timeout.Token);
             }
             catch (Exception ex) when (ex is RemoteInvocationException or OperationCanceledException or ConnectionLostException
                                            && !cancellationToken.IsCancellationRequested)
