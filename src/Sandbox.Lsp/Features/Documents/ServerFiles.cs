@@ -1,5 +1,5 @@
-using System.Runtime.InteropServices;
 using System.Text;
+using Sandbox.Runner.Files;
 
 namespace Sandbox.Lsp.Features.Documents;
 
@@ -12,7 +12,7 @@ internal sealed class ServerFileException(string message, Exception? inner = nul
 /// handlers start one at a time on a non-concurrent synchronization context, so a FIFO opened there (open() waits for
 /// a writer) froze the whole session, and <c>/dev/zero</c> was read until the process ran out of memory.
 /// </summary>
-internal static partial class ServerFiles
+internal static class ServerFiles
 {
     /// <summary>Largest source file read from disk: the same 1 MB <c>sandbox run</c> allows for a source file.</summary>
     public const long MaxSourceBytes = 1024 * 1024;
@@ -32,7 +32,7 @@ internal static partial class ServerFiles
 
     private static string ReadText(string path, string what, long maxBytes)
     {
-        if (KindOf(path) is var kind and not FileKind.Regular)
+        if (FileKinds.Of(path, followLinks: true) is var kind and not FileKind.Regular)
         {
             throw new ServerFileException($"{what} {path} is {Describe(kind)}, not a regular file; only regular files are read");
         }
@@ -71,41 +71,10 @@ internal static partial class ServerFiles
     private static ServerFileException TooLarge(string path, string what, long maxBytes) =>
         new($"{what} {path} is larger than {maxBytes / 1024 / 1024} MB, the most read from disk");
 
-    private enum FileKind
-    {
-        Missing,
-        Regular,
-        Directory,
-        Other,
-    }
-
     private static string Describe(FileKind kind) => kind switch
     {
         FileKind.Missing => "missing",
         FileKind.Directory => "a folder",
         _ => "a device, FIFO or socket",
     };
-
-    private static FileKind KindOf(string path)
-    {
-        // statx, whose layout is the same on every architecture (stat's is not); stx_mode is the 16 bits at offset 28.
-        Span<byte> buffer = stackalloc byte[256];
-        if (statx(AtFdCwd, path, 0, StatxType, buffer) != 0)
-        {
-            return FileKind.Missing;
-        }
-
-        return (BitConverter.ToUInt16(buffer[28..30]) & 0xF000) switch
-        {
-            0x8000 => FileKind.Regular,
-            0x4000 => FileKind.Directory,
-            _ => FileKind.Other,
-        };
-    }
-
-    private const int AtFdCwd = -100;
-    private const uint StatxType = 0x1;
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int statx(int dirfd, string path, int flags, uint mask, Span<byte> buffer);
 }

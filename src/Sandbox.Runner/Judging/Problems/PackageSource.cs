@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using Sandbox.Runner.Files;
 
 namespace Sandbox.Runner.Judging.Problems;
 
@@ -6,7 +7,7 @@ namespace Sandbox.Runner.Judging.Problems;
 /// The regular files of a problem package (a folder or a .zip), by path relative to the package root with
 /// <c>/</c> separators. Links are resolved when they stay inside the package and refused when they do not.
 /// </summary>
-internal sealed partial class PackageSource
+internal sealed class PackageSource
 {
     private readonly Dictionary<string, TestData> _files;
 
@@ -173,24 +174,7 @@ internal sealed partial class PackageSource
     }
 
     /// <summary>True when <paramref name="path"/> itself (not a link's target) is a regular file.</summary>
-    private static unsafe bool IsRegularFile(string path)
-    {
-        // statx, whose layout is the same on every architecture (stat's is not); stx_mode is at offset 28.
-        var buffer = stackalloc byte[256];
-        if (statx(AtFdCwd, path, AtSymlinkNoFollow, StatxType, buffer) != 0)
-        {
-            return false;
-        }
-
-        return (*(ushort*)(buffer + 28) & 0xF000) == 0x8000;
-    }
-
-    private const int AtFdCwd = -100;
-    private const int AtSymlinkNoFollow = 0x100;
-    private const uint StatxType = 0x1;
-
-    [System.Runtime.InteropServices.LibraryImport("libc", SetLastError = true, StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
-    private static unsafe partial int statx(int dirfd, string path, int flags, uint mask, byte* buffer);
+    private static bool IsRegularFile(string path) => FileKinds.Of(path, followLinks: false) == FileKind.Regular;
 
     private static void CheckEntryName(string zipPath, string name)
     {
