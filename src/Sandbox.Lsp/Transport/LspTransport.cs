@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using Sandbox.Lsp.Protocol;
+using Sandbox.Remote.Transport;
 using StreamJsonRpc;
 
 namespace Sandbox.Lsp.Transport;
@@ -20,5 +21,5 @@ public static class LspTransport
 
     /// <summary>LSP over a WebSocket: one JSON-RPC message per text message, no headers (what vscode-ws-jsonrpc and web IDEs send).</summary>
     public static IJsonRpcMessageHandler CreateWebSocketHandler(WebSocket webSocket)
-        => new LspWebSocketMessageHandler(webSocket, LspJson.CreateFormatter());
+        => new TolerantWebSocketMessageHandler(webSocket, LspJson.CreateFormatter(), LspStreamMessageHandler.MaxMessageBytes);
 }

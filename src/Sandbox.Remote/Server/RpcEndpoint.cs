@@ -68,7 +68,7 @@ internal sealed class RpcEndpoint(
         {
             using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
             var guarded = new GuardedWebSocket(socket, options.MaxMessageBytes, options.SendStallTimeout);
-            using var rpc = new SandboxServerJsonRpc(new WebSocketMessageHandler(guarded, SandboxJson.CreateFormatter()), logger)
+            using var rpc = new SandboxServerJsonRpc(new Transport.TolerantWebSocketMessageHandler(guarded, SandboxJson.CreateFormatter(), options.MaxMessageBytes), logger)
             {
                 // A closed editor or a dropped connection cancels its runs, which kills them in their containers.
                 CancelLocallyInvokedMethodsWhenConnectionIsClosed = true,

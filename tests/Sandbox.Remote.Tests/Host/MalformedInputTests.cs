@@ -21,16 +21,68 @@ public sealed class MalformedInputTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task BadJson_ClosesThatConnectionWithInvalidPayload_AndTheHostKeepsServing()
+    public async Task BadJson_GetsAParseError_AndTheSameConnectionKeepsServing()
     {
         await using var socket = await RawSocket.ConnectAsync(host.RpcUri, null, Timeout);
 
         await socket.SendTextAsync("{this is not json", Timeout);
         var answer = await socket.ReceiveAsync(Timeout);
 
-        Assert.Null(answer);
-        Assert.Equal(WebSocketCloseStatus.InvalidPayloadData, socket.CloseStatus);
-        await AssertHostServesAsync();
+        Assert.NotNull(answer);
+        Assert.Equal(-32700, answer.Value.GetProperty("error").GetProperty("code").GetInt32());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, answer.Value.GetProperty("id").ValueKind);
+        await AssertConnectionServesAsync(socket, 2);
+    }
+
+    [Theory]
+    [InlineData("""{"jsonrpc":"2.0","id":5,"method":"languages","params":"x"}""", -32602)]
+    [InlineData("""{"jsonrpc":"2.0","id":5,"method":"run","params":5}""", -32602)]
+    [InlineData("""{"jsonrpc":"2.0","id":5,"method":5}""", -32600)]
+    [InlineData("""{"jsonrpc":"2.0","id":5}""", -32600)]
+    public async Task MalformedRequest_GetsAnErrorForItsId_AndTheConnectionStays(string message, int code)
+    {
+        // StreamJsonRpc could not dispatch these and ended the whole connection (and every run on it) with "bye".
+        await using var socket = await RawSocket.ConnectAsync(host.RpcUri, null, Timeout);
+
+        await socket.SendTextAsync(message, Timeout);
+        var (response, _) = await socket.ReceiveResponseAsync(5, Timeout);
+
+        Assert.NotNull(response);
+        Assert.Equal(code, response.Value.GetProperty("error").GetProperty("code").GetInt32());
+        await AssertConnectionServesAsync(socket, 6);
+    }
+
+    [Theory]
+    [InlineData("""{"jsonrpc":"2.0","id":424242,"result":1}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":424242,"error":5}""")]
+    [InlineData("""{"jsonrpc":"2.0","method":5}""")]
+    [InlineData("""{"jsonrpc":"2.0","method":"output","params":"x"}""")]
+    public async Task StrayResponseOrMalformedNotification_IsDroppedSilently(string message)
+    {
+        await using var socket = await RawSocket.ConnectAsync(host.RpcUri, null, Timeout);
+
+        await socket.SendTextAsync(message, Timeout);
+        await socket.SendTextAsync("""{"jsonrpc":"2.0","id":6,"method":"languages"}""", Timeout);
+        var (response, before) = await socket.ReceiveResponseAsync(6, Timeout);
+
+        Assert.True(response!.Value.TryGetProperty("result", out _), "the connection still works");
+        Assert.Empty(before);
+    }
+
+    [Fact]
+    public async Task BadMessage_DoesNotLoseARunInFlightOnTheSameConnection()
+    {
+        await using var socket = await RawSocket.ConnectAsync(host.RpcUri, null, Timeout);
+        await socket.SendTextAsync("""{"jsonrpc":"2.0","id":1,"method":"run","params":{"language":"python","source":"gate"}}""", Timeout);
+        await host.Engine.Started.Reader.ReadAsync(Timeout);
+
+        await socket.SendTextAsync("[1, 2, 3]", Timeout);
+        var error = await socket.ReceiveAsync(Timeout);
+        Assert.Equal(-32700, error!.Value.GetProperty("error").GetProperty("code").GetInt32());
+        host.Engine.ReleaseGate();
+        var (response, _) = await socket.ReceiveResponseAsync(1, Timeout);
+
+        Assert.Equal("gate", response!.Value.GetProperty("result").GetProperty("stdout").GetString());
     }
 
     [Fact]
@@ -114,6 +166,13 @@ public sealed class MalformedInputTests : IAsyncLifetime
         using var response = await http.GetAsync(new Uri("/rpc", UriKind.Relative), Timeout);
 
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    private async Task AssertConnectionServesAsync(RawSocket socket, int id)
+    {
+        await socket.SendTextAsync($$"""{"jsonrpc":"2.0","id":{{id}},"method":"languages"}""", Timeout);
+        var (response, _) = await socket.ReceiveResponseAsync(id, Timeout);
+        Assert.True(response!.Value.TryGetProperty("result", out _), "the same connection still works");
     }
 
     private async Task AssertHostServesAsync()
