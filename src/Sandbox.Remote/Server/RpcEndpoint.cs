@@ -80,8 +80,6 @@ internal sealed class RpcEndpoint(
                     MethodNameTransform = SandboxRpcMethods.FromClrName,
                     UseSingleObjectParameterDeserialization = true,
                 });
-            JsonRpcDisconnectedEventArgs? disconnected = null;
-            rpc.Disconnected += (_, e) => disconnected = e;
             logger.LogInformation("Connection opened from {Remote}", context.Connection.RemoteIpAddress);
             rpc.StartListening();
             using var aborted = context.RequestAborted.Register(rpc.Dispose);
@@ -98,11 +96,6 @@ internal sealed class RpcEndpoint(
             if (guarded.Violation is { } violation)
             {
                 logger.LogWarning("Connection closed by the host: {Violation}", violation);
-            }
-            else if (disconnected is { Reason: DisconnectedReason.ParseError } or { Exception: System.Text.Json.JsonException })
-            {
-                logger.LogWarning("Connection closed by the host: a message was not JSON-RPC: {Reason}", disconnected.Description);
-                await CloseAsync(socket, WebSocketCloseStatus.InvalidPayloadData, "message is not valid JSON-RPC").ConfigureAwait(false);
             }
             else
             {
