@@ -11,6 +11,7 @@ namespace Sandbox.Remote.Tests.Host;
 /// </summary>
 public sealed class CloseFrameTests : IDisposable
 {
+    private const int ProtocolError = 1002;
     private const int InvalidPayloadData = 1007;
     private const int MessageTooBig = 1009;
 
@@ -33,6 +34,7 @@ public sealed class CloseFrameTests : IDisposable
         // ManagedWebSocket queued this frame and then marked the socket aborted; the host reset the connection before it left.
         Assert.NotNull(close);
         Assert.Equal(InvalidPayloadData, close.Value.Status);
+        Assert.Equal("text message is not valid UTF-8", close.Value.Reason);
         await AssertHostServesAsync(host);
     }
 
@@ -47,6 +49,22 @@ public sealed class CloseFrameTests : IDisposable
         var close = await socket.ReadCloseAsync(Timeout);
 
         Assert.Equal(InvalidPayloadData, close?.Status);
+    }
+
+    [Fact]
+    public async Task FrameWithAnUnknownOpcode_IsClosedWith1002_AndAReason()
+    {
+        await using var host = await HostHarness.StartAsync(cancellationToken: Timeout);
+        await using var socket = await RawFrameSocket.ConnectAsync(host.RpcUri, Timeout);
+
+        // Opcodes 0x3 to 0x7 are reserved for data frames no extension here defines.
+        await socket.SendFrameAsync(0x3, fin: true, "{}"u8.ToArray(), Timeout);
+        var close = await socket.ReadCloseAsync(Timeout);
+
+        Assert.NotNull(close);
+        Assert.Equal(ProtocolError, close.Value.Status);
+        Assert.Equal("malformed WebSocket frame", close.Value.Reason);
+        await AssertHostServesAsync(host);
     }
 
     [Theory]
