@@ -103,7 +103,10 @@ internal sealed class RpcEndpoint(
                 logger.LogWarning("Connection closed by the host with status {Status}: {Violation}", (int)failure, CloseReasonStream.ReasonFor(failure));
             }
 
-            await FinishClosingAsync(socket, context.RequestAborted).ConfigureAwait(false);
+            using (var clientGoneOrStopping = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping))
+            {
+                await FinishClosingAsync(socket, clientGoneOrStopping.Token).ConfigureAwait(false);
+            }
 
             logger.LogInformation("Connection closed");
         }
@@ -122,9 +125,9 @@ internal sealed class RpcEndpoint(
 
     /// <summary>
     /// Ends the WebSocket so that the client gets the host's close frame: the TCP connection is released only once the
-    /// client has answered it (or hung up), or after <see cref="CloseHandshakeTimeout"/>.
+    /// client has answered it (or hung up), after <see cref="CloseHandshakeTimeout"/>, or when the host stops.
     /// </summary>
-    private static async Task FinishClosingAsync(WebSocket socket, CancellationToken clientGone)
+    private static async Task FinishClosingAsync(WebSocket socket, CancellationToken clientGoneOrStopping)
     {
         switch (socket.State)
         {
@@ -135,7 +138,7 @@ internal sealed class RpcEndpoint(
                 // The host refused a message (1009, 1003) while the client was still sending it. Closing the TCP connection
                 // with its bytes unread makes the kernel answer with a reset, which can destroy the close frame on its way
                 // (or in the client's buffer) so the client only sees 1006. Read and discard until the client's close frame.
-                await DrainUntilCloseAsync(socket).ConfigureAwait(false);
+                await DrainUntilCloseAsync(socket, clientGoneOrStopping).ConfigureAwait(false);
                 break;
             case WebSocketState.Aborted:
                 // Either the host dropped the connection on purpose (its request is aborted already and this returns at once),
@@ -143,7 +146,7 @@ internal sealed class RpcEndpoint(
                 // frame (1002 for a malformed frame) and marks itself Aborted. Disposing an Aborted socket makes ASP.NET
                 // Core abort the request (its AbortStream), and Kestrel resets an aborted connection (SO_LINGER 0),
                 // discarding that close frame before it is sent. Disposing only once the client hangs up lets it out.
-                await WaitAsync(clientGone).ConfigureAwait(false);
+                await WaitAsync(clientGoneOrStopping).ConfigureAwait(false);
                 break;
         }
     }
@@ -161,10 +164,11 @@ internal sealed class RpcEndpoint(
         }
     }
 
-    private static async Task DrainUntilCloseAsync(WebSocket socket)
+    private static async Task DrainUntilCloseAsync(WebSocket socket, CancellationToken clientGoneOrStopping)
     {
         var buffer = new byte[16 * 1024];
-        using var timeout = new CancellationTokenSource(CloseHandshakeTimeout);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(clientGoneOrStopping);
+        timeout.CancelAfter(CloseHandshakeTimeout);
         try
         {
             while ((await socket.ReceiveAsync(buffer.AsMemory(), timeout.Token).ConfigureAwait(false)).MessageType != WebSocketMessageType.Close)
@@ -177,15 +181,15 @@ internal sealed class RpcEndpoint(
         }
     }
 
-    private static async Task WaitAsync(CancellationToken clientGone)
+    private static async Task WaitAsync(CancellationToken clientGoneOrStopping)
     {
         try
         {
-            await Task.Delay(CloseHandshakeTimeout, clientGone).ConfigureAwait(false);
+            await Task.Delay(CloseHandshakeTimeout, clientGoneOrStopping).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            // The client hung up after reading the close frame.
+            // The client hung up after reading the close frame, or the host is stopping.
         }
     }
 }
