@@ -39,6 +39,21 @@ public sealed class CloseFrameTests : IDisposable
     }
 
     [Fact]
+    public async Task TextFrameThatIsNotUtf8_GivesADotNetClient1007_Not1006()
+    {
+        // What the QA pass saw: ClientWebSocket sends the bytes as they are, and reported an abnormal closure.
+        await using var host = await HostHarness.StartAsync(cancellationToken: Timeout);
+        await using var socket = await RawSocket.ConnectAsync(host.RpcUri, null, Timeout);
+
+        await socket.SendTextAsync(Json("\"", [0xED, 0xA0, 0x80], "\""), Timeout);
+        var answer = await socket.ReceiveAsync(Timeout);
+
+        Assert.Null(answer);
+        Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.InvalidPayloadData, socket.CloseStatus);
+        Assert.Equal("text message is not valid UTF-8", socket.CloseStatusDescription);
+    }
+
+    [Fact]
     public async Task InvalidUtf8InALaterFragment_IsClosedWith1007()
     {
         await using var host = await HostHarness.StartAsync(cancellationToken: Timeout);
@@ -48,7 +63,9 @@ public sealed class CloseFrameTests : IDisposable
         await socket.SendFrameAsync(RawFrameSocket.Continuation, fin: true, Json("", [0xFF], "\"}}"), Timeout);
         var close = await socket.ReadCloseAsync(Timeout);
 
-        Assert.Equal(InvalidPayloadData, close?.Status);
+        Assert.NotNull(close);
+        Assert.Equal(InvalidPayloadData, close.Value.Status);
+        Assert.Equal("text message is not valid UTF-8", close.Value.Reason);
     }
 
     [Fact]
