@@ -1,6 +1,5 @@
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Sandbox.Remote.Contract;
@@ -97,10 +96,6 @@ internal sealed class RpcEndpoint(
             if (guarded.Violation is { } violation)
             {
                 logger.LogWarning("Connection closed by the host: {Violation}", violation);
-            }
-            else if ((context.Features.Get<IHttpUpgradeFeature>() as CloseReasonUpgradeFeature)?.Stream?.ProtocolFailure is { } failure)
-            {
-                logger.LogWarning("Connection closed by the host with status {Status}: {Violation}", (int)failure, CloseReasonStream.ReasonFor(failure));
             }
 
             using (var clientGoneOrStopping = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping))

@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -82,17 +81,6 @@ public static class SandboxHost
         }
 
         var app = builder.Build();
-        // Before UseWebSockets, which takes the upgrade feature as it finds it: a connection failed on a protocol error
-        // gets a close frame with a reason, not ManagedWebSocket's bare status.
-        app.Use((context, next) =>
-        {
-            if (context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade)
-            {
-                context.Features.Set<IHttpUpgradeFeature>(new CloseReasonUpgradeFeature(upgrade));
-            }
-
-            return next(context);
-        });
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", async (IRunnerReadiness readiness, CancellationToken cancellationToken) =>
