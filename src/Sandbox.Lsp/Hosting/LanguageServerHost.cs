@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Sandbox.Lsp.Server;
 using Sandbox.Lsp.Transport;
+using Sandbox.Remote.Transport;
 
 namespace Sandbox.Lsp.Hosting;
 
@@ -39,17 +40,8 @@ public sealed class LanguageServerHost(SandboxRpcFactory runnerFactory, IOptions
         }
 
         logger.LogInformation("WebSocket session ended (exit code {Code})", code);
-        if (webSocket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-        {
-            try
-            {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                await webSocket.CloseAsync(WebSocketCloseStatus.NormalClosure, code == 0 ? "exit" : "exit without shutdown", timeout.Token);
-            }
-            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
-            {
-                logger.LogDebug("closing the WebSocket: {Reason}", ex.Message);
-            }
-        }
+        // The client gets the close frame: 1000, or the status .NET's WebSocket failed the connection with (1007 for a
+        // text message that is not UTF-8), which disposing the socket at once would lose to a TCP reset (1006).
+        await WebSocketClosing.FinishAsync(webSocket, code == 0 ? "exit" : "exit without shutdown", cancellationToken);
     }
 }
