@@ -13,6 +13,8 @@ internal sealed class RawSocket : IAsyncDisposable
 
     public WebSocketCloseStatus? CloseStatus => socket.CloseStatus;
 
+    public string? CloseStatusDescription => socket.CloseStatusDescription;
+
     public static async Task<RawSocket> ConnectAsync(Uri uri, string? token, CancellationToken cancellationToken)
     {
         var raw = new RawSocket();
@@ -27,6 +29,9 @@ internal sealed class RawSocket : IAsyncDisposable
 
     public Task SendTextAsync(string text, CancellationToken cancellationToken) =>
         socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+
+    public Task SendTextAsync(byte[] bytes, CancellationToken cancellationToken) =>
+        socket.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
 
     public Task SendBinaryAsync(byte[] bytes, CancellationToken cancellationToken) =>
         socket.SendAsync(bytes, WebSocketMessageType.Binary, endOfMessage: true, cancellationToken);
