@@ -38,7 +38,11 @@ internal static class LspCommand
                 + "repeat for more. Other names are refused (403), which stops DNS rebinding.",
             AllowMultipleArgumentsPerToken = false,
         };
-        var runner = new Option<string?>("--runner") { Description = "Runner host URL (ws://HOST:7070/rpc); default: the embedded runner on this machine" };
+        var runner = new Option<string?>("--runner")
+        {
+            Description = "Runner host URL (ws://HOST:7070/rpc); default: the embedded runner on this machine. "
+                + "Over stdio a client's runnerUrl setting may name another; with --ws this is the only runner (clients' runner settings are ignored)",
+        };
         var tokenFile = new Option<string?>("--token-file") { Description = "File holding the runner host's bearer token" };
         var logLevel = new Option<LogLevel>("--log-level")
         {

@@ -14,8 +14,9 @@ internal static class LanguageServerWiring
     public const string Path = "/lsp";
 
     /// <summary>
-    /// Registers the language server. Every session uses <paramref name="runner"/>, whatever runner a client's
-    /// settings name: a web page must not make this server connect elsewhere. <paramref name="runner"/> must not
+    /// Registers the language server. Every session uses <paramref name="runner"/>: WebSocket sessions ignore a
+    /// client's runner settings anyway (a web page must not make this server connect elsewhere), and the factory
+    /// returns the shared runner whatever endpoint it is asked for. <paramref name="runner"/> must not
     /// be disposable (sessions dispose what the factory gives them); pass a <see cref="SharedSandboxRpc"/>.
     /// </summary>
     public static void AddLanguageServer(IServiceCollection services, ISandboxRpc runner)

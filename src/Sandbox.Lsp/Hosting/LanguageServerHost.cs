@@ -14,7 +14,8 @@ public sealed class LanguageServerHost(SandboxRpcFactory runnerFactory, IOptions
 
     /// <summary>
     /// Serves one client over byte streams (stdio); returns the exit code LSP prescribes (0 after shutdown + exit, else 1).
-    /// The client is taken to be the user who started the server: it may name files of this machine to read.
+    /// The client is taken to be the user who started the server: it may name files of this machine to read and the
+    /// runner host to use.
     /// </summary>
     /// <param name="sendingStream">Frames to the client (stdout).</param>
     /// <param name="receivingStream">Frames from the client (stdin).</param>
@@ -22,19 +23,30 @@ public sealed class LanguageServerHost(SandboxRpcFactory runnerFactory, IOptions
     public async Task<int> RunStreamsAsync(Stream sendingStream, Stream receivingStream, CancellationToken cancellationToken)
     {
         await using var session = new LanguageServerSession(
-            LspTransport.CreateStreamHandler(sendingStream, receivingStream), runnerFactory, options.Value, loggerFactory, ServerFileAccess.Allowed);
+            LspTransport.CreateStreamHandler(sendingStream, receivingStream),
+            runnerFactory,
+            options.Value,
+            loggerFactory,
+            ServerFileAccess.Allowed,
+            ClientRunnerChoice.Allowed);
         return await session.RunAsync(cancellationToken);
     }
 
     /// <summary>
     /// Serves one client over an accepted WebSocket until it sends exit or disconnects. The client is across a network
-    /// and this server may run as root: it never reads this machine's files on the client's say-so.
+    /// and this server may run as root: it never reads this machine's files on the client's say-so, and its runner is the
+    /// one in <see cref="LanguageServerOptions.DefaultRunner"/>, whatever runner the client's settings name.
     /// </summary>
     public async Task RunWebSocketAsync(WebSocket webSocket, CancellationToken cancellationToken)
     {
         int code;
         await using (var session = new LanguageServerSession(
-                   LspTransport.CreateWebSocketHandler(webSocket), runnerFactory, options.Value, loggerFactory, ServerFileAccess.Denied))
+                   LspTransport.CreateWebSocketHandler(webSocket),
+                   runnerFactory,
+                   options.Value,
+                   loggerFactory,
+                   ServerFileAccess.Denied,
+                   ClientRunnerChoice.Denied))
         {
             code = await session.RunAsync(cancellationToken);
         }

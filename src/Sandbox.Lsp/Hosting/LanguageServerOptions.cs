@@ -18,7 +18,10 @@ public delegate Task<ISandboxRpc> SandboxRpcFactory(RunnerEndpoint endpoint, Can
 /// <summary>Options of the language server, shared by all sessions of a host.</summary>
 public sealed class LanguageServerOptions
 {
-    /// <summary>Runner used until the client's settings name another (the <c>--runner</c> / <c>--token-file</c> options). Default: embedded.</summary>
+    /// <summary>
+    /// The runner (the <c>--runner</c> / <c>--token-file</c> options). Default: embedded. A stdio client's settings may
+    /// name another; a WebSocket session always uses this one (see <see cref="ClientRunnerChoice"/>).
+    /// </summary>
     public RunnerEndpoint DefaultRunner { get; set; } = new(null, null);
 
     /// <summary>Lowest level forwarded to the client as <c>window/logMessage</c> until the client sets <c>trace</c>. Default: Information.</summary>

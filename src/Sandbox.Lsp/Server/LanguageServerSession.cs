@@ -25,10 +25,17 @@ public sealed class LanguageServerSession : IAsyncDisposable
     /// <summary>
     /// Creates a session over a message handler made by <see cref="Transport.LspTransport"/>. <paramref name="fileAccess"/>
     /// says whether the client may name files of this machine for the server to read: allow it only for a client
-    /// that is the user who started the server (stdio), never for one across a network.
+    /// that is the user who started the server (stdio), never for one across a network. <paramref name="runnerChoice"/>
+    /// says whether the client's settings may name the runner to connect to: the same rule, since a client across a network
+    /// that picks the runner URL makes this server open connections wherever it says.
     /// </summary>
     public LanguageServerSession(
-        IJsonRpcMessageHandler handler, SandboxRpcFactory runnerFactory, LanguageServerOptions options, ILoggerFactory loggerFactory, ServerFileAccess fileAccess)
+        IJsonRpcMessageHandler handler,
+        SandboxRpcFactory runnerFactory,
+        LanguageServerOptions options,
+        ILoggerFactory loggerFactory,
+        ServerFileAccess fileAccess,
+        ClientRunnerChoice runnerChoice)
     {
         options.Validate();
         hostLogger = loggerFactory.CreateLogger<LanguageServerSession>();
@@ -45,8 +52,9 @@ public sealed class LanguageServerSession : IAsyncDisposable
             Client = client,
             Logger = logger,
             Options = options,
-            Runner = new RunnerConnection(runnerFactory, options.DefaultRunner, options, logger),
+            Runner = new RunnerConnection(runnerFactory, options.DefaultRunner, options, runnerChoice, logger),
             FileAccess = fileAccess,
+            RunnerChoice = runnerChoice,
         };
         target = new LanguageServerTarget(context, this);
         rpc.AddLocalRpcTarget(target, new JsonRpcTargetOptions { NotifyClientOfEvents = false, AllowNonPublicInvocation = false });

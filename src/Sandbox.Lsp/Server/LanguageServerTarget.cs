@@ -17,6 +17,7 @@ internal sealed class LanguageServerTarget(SessionContext session, LanguageServe
     private readonly CommandHandler commands = new(session);
     private readonly CodeLensHandler codeLenses = new(session);
     private RunnerEndpoint? defaultFromInitialize;
+    private SandboxSettings? lastIgnoredRunnerSettings;
     private volatile LifecycleState state;
 
     private enum LifecycleState
@@ -193,20 +194,27 @@ internal sealed class LanguageServerTarget(SessionContext session, LanguageServe
             session.Logger.ClientLevel = level;
         }
 
+        if (session.RunnerChoice != ClientRunnerChoice.Allowed)
+        {
+            IgnoreRunnerSettings(settings);
+            return;
+        }
+
         var fallback = defaultFromInitialize ?? session.Options.DefaultRunner;
         var clientTokenFile = settings.TokenFile;
         if (clientTokenFile is not null && session.FileAccess != ServerFileAccess.Allowed)
         {
-            // The runner factory would read that file on this machine and send its first line to a runner URL the
-            // client may also choose: any file of the server could leave that way.
+            // The runner factory would read that file on this machine and send its first line to the runner URL the
+            // client chose: any file of the server could leave that way. (Only for a host that lets a client it does
+            // not let read files choose the runner; LanguageServerHost's WebSocket sessions never get here.)
             session.ShowMessage(MessageType.Warning,
                 "Sandbox: ignoring the sandbox.tokenFile setting: over WebSocket this server does not read its own files for clients; send sandbox.token instead");
             clientTokenFile = null;
         }
 
         var tokenFile = clientTokenFile ?? (settings.Token is { } token ? owner.WriteTokenFile(token) : null);
-        // The server's own token (--token-file) goes only to the server's own runner: a WebSocket client that names
-        // another runner must bring its own token, or the server's would be sent to wherever the client points.
+        // The server's own token (--token-file) goes only to the server's own runner: a client that may not read the
+        // server's files and names another runner must bring its own token, or the server's would go where it points.
         var fallbackToken = session.FileAccess == ServerFileAccess.Allowed || settings.RunnerUrl is null || settings.RunnerUrl == fallback.Url
             ? fallback.TokenFile
             : null;
@@ -216,6 +224,46 @@ internal sealed class LanguageServerTarget(SessionContext session, LanguageServe
         if (await session.Runner.ReconfigureAsync(endpoint, cancellationToken) && state == LifecycleState.Initialized)
         {
             owner.StartBackground(ProbeRunnerAsync);
+        }
+    }
+
+    /// <summary>
+    /// For a session whose runner is the server's (WebSocket): tells the client that its runner settings are not used.
+    /// Shown once per distinct value (editors resend every setting when any changes), logged every time.
+    /// </summary>
+    private void IgnoreRunnerSettings(SandboxSettings settings)
+    {
+        var sent = new List<string>();
+        if (settings.RunnerUrl is not null)
+        {
+            sent.Add("sandbox.runnerUrl");
+        }
+
+        if (settings.Token is not null)
+        {
+            sent.Add("sandbox.token");
+        }
+
+        if (settings.TokenFile is not null)
+        {
+            sent.Add("sandbox.tokenFile");
+        }
+
+        if (sent.Count == 0)
+        {
+            lastIgnoredRunnerSettings = null;
+            return;
+        }
+
+        var runnerPart = new SandboxSettings(settings.RunnerUrl, settings.TokenFile, settings.Token);
+
+        var message = $"Sandbox: ignoring the {string.Join(", ", sent)} setting{(sent.Count > 1 ? "s" : "")}: over WebSocket the runner is fixed by " +
+            "the server (set where it was started, `sandbox lsp --ws ... --runner URL`); runs go to that runner.";
+        session.Logger.LogInformation("ignoring the client's runner settings ({Settings}): the runner is fixed by the server", string.Join(", ", sent));
+        if (runnerPart != lastIgnoredRunnerSettings)
+        {
+            lastIgnoredRunnerSettings = runnerPart;
+            session.ShowMessage(MessageType.Warning, message);
         }
     }
 

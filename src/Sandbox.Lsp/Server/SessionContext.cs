@@ -24,6 +24,9 @@ internal sealed class SessionContext
     /// <summary>Whether the client may have this server read files of its machine (stdio: yes; WebSocket: no).</summary>
     public required ServerFileAccess FileAccess { get; init; }
 
+    /// <summary>Whether the client's settings may name the runner (stdio: yes; WebSocket: no, it is the server's).</summary>
+    public required ClientRunnerChoice RunnerChoice { get; init; }
+
     public DocumentStore Documents { get; } = new();
 
     public RunRegistry Runs { get; } = new();

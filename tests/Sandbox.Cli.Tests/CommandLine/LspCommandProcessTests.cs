@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using Sandbox.Lsp.Tests.Infrastructure;
 
 namespace Sandbox.Cli.Tests.CommandLine;
 
@@ -178,6 +179,96 @@ public sealed class LspCommandProcessTests
         Assert.Equal("403", reboundNoBrowser);
         Assert.Equal("101", localhost);
         Assert.Equal("101", proxied);
+    }
+
+    [Fact]
+    public async Task Lsp_WebSocket_ClientRunnerUrl_IsIgnored_TheServerNeverConnectsThere_AndRunsGoToItsOwnRunner()
+    {
+        // Server-side request forgery: a page allowed to connect named a host of its choosing as the runner (with a
+        // token of its own), and the server opened a WebSocket to it from its own machine.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        using var trap = new ConnectionTrap();
+        await using var host = CliServer.Start("host", "--urls", "http://127.0.0.1:0", "--slots", "1");
+        var hostUrl = (await host.WaitForLineAsync(HostListeningLine, timeout.Token)).Groups["url"].Value;
+        await using var server = CliServer.Start("lsp", "--ws", "http://127.0.0.1:0", "--runner", RpcUrl(hostUrl));
+        var address = (await server.WaitForLineAsync(@"^sandbox lsp: listening on (?<url>ws://127\.0\.0\.1:\d+/lsp)$", timeout.Token)).Groups["url"].Value;
+        await using var client = await LspWebSocketClient.ConnectAsync(new Uri(address), timeout.Token);
+
+        await client.RequestAsync("initialize", WithOptions(new { sandbox = new { runnerUrl = trap.Url, token = "a page's token" } }), timeout.Token);
+        await client.NotifyAsync("initialized", new { }, timeout.Token);
+        await client.NotifyAsync("workspace/didChangeConfiguration", new { settings = new { sandbox = new { runnerUrl = $"ws://localhost:{trap.Port}/rpc" } } }, timeout.Token);
+        var result = await RunGreetingAsync(client.NotifyAsync, client.RequestAsync, "page", timeout.Token);
+
+        Assert.Equal("ok", result.GetProperty("verdict").GetString());
+        Assert.Equal("hi page\n", result.GetProperty("stdout").GetString());
+        var warnings = ShownMessages(client.Notifications);
+        Assert.Equal(2, warnings.Count);
+        Assert.All(warnings, w => Assert.Contains("the runner is fixed by the server", w, StringComparison.Ordinal));
+        Assert.Equal(0, trap.Connections);
+        await AssertHostCountedOneRunAsync(hostUrl, timeout.Token);
+        // Nor did the language server start an embedded runner of its own.
+        Assert.Empty(SandboxContainers.InstancesOf(server.Process.Id));
+    }
+
+    [Fact]
+    public async Task Lsp_Stdio_ClientRunnerUrlSetting_IsHonoured_RunsGoToThatHost()
+    {
+        // Over stdio the client is the user who started the server: naming the runner in settings is a feature.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await using var host = CliServer.Start("host", "--urls", "http://127.0.0.1:0", "--slots", "1");
+        var hostUrl = (await host.WaitForLineAsync(HostListeningLine, timeout.Token)).Groups["url"].Value;
+        await using var client = LspStdioClient.Start();
+
+        await client.RequestAsync("initialize", WithOptions(new { sandbox = new { runnerUrl = RpcUrl(hostUrl) } }), timeout.Token);
+        await client.NotifyAsync("initialized", new { }, timeout.Token);
+        var result = await RunGreetingAsync(client.NotifyAsync, client.RequestAsync, "editor", timeout.Token);
+
+        Assert.Equal("ok", result.GetProperty("verdict").GetString());
+        Assert.Equal("hi editor\n", result.GetProperty("stdout").GetString());
+        Assert.Empty(ShownMessages(client.Notifications));
+        await AssertHostCountedOneRunAsync(hostUrl, timeout.Token);
+        // The run went to the host: the server (embedded by default) never started an engine of its own.
+        Assert.Empty(SandboxContainers.InstancesOf(client.ProcessId));
+    }
+
+    private const string HostListeningLine = @"Now listening on: (?<url>http://127\.0\.0\.1:\d+)";
+
+    private static string RpcUrl(string hostUrl) => hostUrl.Replace("http://", "ws://", StringComparison.Ordinal) + "/rpc";
+
+    private static object WithOptions(object initializationOptions) => new
+    {
+        processId = Environment.ProcessId,
+        rootUri = (string?)null,
+        capabilities = new { },
+        clientInfo = new { name = "cli-process-tests" },
+        initializationOptions,
+    };
+
+    private static async Task<JsonElement> RunGreetingAsync(
+        Func<string, object?, CancellationToken, Task> notify, Func<string, object?, CancellationToken, Task<JsonElement>> request, string name, CancellationToken cancellationToken)
+    {
+        const string uri = "file:///work/greet.py";
+        await notify("textDocument/didOpen", new
+        {
+            textDocument = new { uri, languageId = "python", version = 1, text = "print('hi ' + input())\n" },
+        }, cancellationToken);
+        return await request("workspace/executeCommand", new
+        {
+            command = "sandbox.run",
+            arguments = new object[] { new { uri, stdin = name + "\n" } },
+        }, cancellationToken);
+    }
+
+    private static List<string> ShownMessages(IEnumerable<JsonElement> notifications) =>
+        [.. notifications
+            .Where(n => n.GetProperty("method").GetString() == "window/showMessage")
+            .Select(n => n.GetProperty("params").GetProperty("message").GetString()!)];
+
+    private static async Task AssertHostCountedOneRunAsync(string hostUrl, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient();
+        var metrics = await http.GetStringAsync(new Uri(hostUrl + "/metrics"), cancellationToken);
+        Assert.Matches(@"(?m)^sandbox_runs_total\{[^}]*language=""python""[^}]*verdict=""ok""\} 1$", metrics);
     }
 
     private static async Task<JsonElement> ReceiveResponseAsync(ClientWebSocket socket, int id, CancellationToken cancellationToken)

@@ -79,6 +79,14 @@ public abstract class LanguageServerBehaviourTests : IAsyncLifetime
         await Client.InitializeAsync(initializationOptions, workDoneProgress);
     }
 
+    /// <summary>
+    /// What the <c>sandbox</c> command's factory does for a runner URL: a real connection through Sandbox.Remote's
+    /// client (so a test can see where the server connects).
+    /// </summary>
+    protected Task<ISandboxRpc> ConnectForRealAsync(RunnerEndpoint endpoint)
+        => Remote.Client.SandboxRpcConnector.ConnectAsync(
+            endpoint.Url, endpoint.TokenFile, () => throw new InvalidOperationException("no embedded runner in this test"), Timeout);
+
     /// <summary>The JSON-RPC error a request ended with (StreamJsonRpc surfaces some codes as other exception types).</summary>
     protected static async Task<(int Code, string Message)> ErrorOfAsync(Task task)
     {

@@ -32,6 +32,28 @@ public sealed class StdioLanguageServerTests : LanguageServerBehaviourTests
     }
 
     [Fact]
+    public async Task RunnerUrlSetting_IsHonoured_TheServerConnectsWhereTheClientSays()
+    {
+        // Over stdio the client is the user who started the server: choosing the runner is a feature (unlike WebSocket).
+        using var trap = new ConnectionTrap();
+        FactoryBehaviour = endpoint => endpoint.Url is null ? Task.FromResult<ISandboxRpc>(Fake) : ConnectForRealAsync(endpoint);
+        await StartAsync();
+
+        await Client.InitializeAsync(new { sandbox = new { runnerUrl = trap.Url, token = "the user's token" } });
+        await trap.FirstConnection.WaitAsync(Timeout);
+
+        lock (Endpoints)
+        {
+            var endpoint = Assert.Single(Endpoints);
+            Assert.Equal(trap.Url, endpoint.Url);
+            Assert.NotNull(endpoint.TokenFile);
+        }
+
+        Assert.DoesNotContain(Client.Notifications(LspMethods.ShowMessage), m => m.GetProperty("message").GetString()!.Contains("ignoring", StringComparison.Ordinal));
+        Assert.Empty(Fake.Runs);
+    }
+
+    [Fact]
     public async Task FileUriNotOpen_IsReadFromDisk()
     {
         var file = Path.Combine(Path.GetTempPath(), $"sandbox-lsp-{Guid.NewGuid():N}.py");

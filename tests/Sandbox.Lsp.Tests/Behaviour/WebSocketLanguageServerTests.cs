@@ -5,6 +5,7 @@ using Sandbox.Lsp.Hosting;
 using Sandbox.Lsp.Protocol;
 using Sandbox.Lsp.Tests.Infrastructure;
 using Sandbox.Remote.Contract;
+using Sandbox.Runner.Execution;
 using StreamJsonRpc;
 
 namespace Sandbox.Lsp.Tests.Behaviour;
@@ -84,22 +85,55 @@ public sealed class WebSocketLanguageServerTests : LanguageServerBehaviourTests
     }
 
     [Fact]
-    public async Task TokenFileSetting_IsIgnored_AndTheServersTokenGoesOnlyToItsOwnRunner()
+    public async Task RunnerSettings_NamingAnotherHost_AreIgnoredWithAWarning_TheServerNeverConnectsThere()
     {
-        await StartAsync(o => o.DefaultRunner = new RunnerEndpoint("ws://own.runner.example/rpc", "/etc/sandbox/token"));
-        await Client.InitializeAsync();
-        await Client.ExecuteAsync(SandboxCommands.ListLanguages);
+        // Server-side request forgery: a page allowed to connect named a host of its choosing as the runner, and the
+        // server opened a WebSocket to it (from the server's machine, probing its network) with a token of the page's.
+        using var trap = new ConnectionTrap();
+        var own = new RunnerEndpoint("ws://own.runner.example/rpc", "/etc/sandbox/token");
+        FactoryBehaviour = endpoint => endpoint == own ? Task.FromResult<ISandboxRpc>(Fake) : ConnectForRealAsync(endpoint);
+        await StartAsync(o => o.DefaultRunner = own);
 
-        await Client.NotifyAsync(LspMethods.DidChangeConfiguration, new { settings = new { sandbox = new { runnerUrl = "ws://elsewhere.example/rpc", tokenFile = "/root/secret.txt" } } });
-        var warning = await Client.WaitForAsync(LspMethods.ShowMessage);
-        await Client.ExecuteAsync(SandboxCommands.ListLanguages);
+        await Client.InitializeAsync(new { sandbox = new { runnerUrl = trap.Url, token = "the page's token" } });
+        await Client.NotifyAsync(LspMethods.DidChangeConfiguration, new { settings = new { sandbox = new { runner = new { url = $"ws://localhost:{trap.Port}/rpc", tokenFile = "/root/secret.txt" } } } });
+        // Editors resend every setting when one changes: the same ignored values are not shown again.
+        await Client.NotifyAsync(LspMethods.DidChangeConfiguration, new { settings = new { sandbox = new { runner = new { url = $"ws://localhost:{trap.Port}/rpc", tokenFile = "/root/secret.txt" } } } });
+        await Client.OpenAsync(PyUri, "python", "print(1)\n");
+        var run = await Client.ExecuteAsync(SandboxCommands.Run, new { uri = PyUri });
 
-        Assert.Contains("tokenFile", warning.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal("ok", run.GetProperty("verdict").GetString());
+        Assert.Single(Fake.Runs);
         lock (Endpoints)
         {
-            Assert.Equal(new RunnerEndpoint("ws://own.runner.example/rpc", "/etc/sandbox/token"), Endpoints[0]);
-            Assert.Equal(new RunnerEndpoint("ws://elsewhere.example/rpc", null), Endpoints[^1]);
+            Assert.NotEmpty(Endpoints);
+            Assert.All(Endpoints, e => Assert.Equal(own, e));
         }
+
+        Assert.Equal(0, trap.Connections);
+        var warnings = Client.Notifications(LspMethods.ShowMessage).Select(m => m.GetProperty("message").GetString()!).ToList();
+        Assert.Equal(2, warnings.Count);
+        Assert.All(warnings, w => Assert.Contains("the runner is fixed by the server", w, StringComparison.Ordinal));
+        Assert.Contains("sandbox.runnerUrl, sandbox.token setting", warnings[0], StringComparison.Ordinal);
+        Assert.Contains("sandbox.runnerUrl, sandbox.tokenFile setting", warnings[1], StringComparison.Ordinal);
+        Assert.All(warnings, w => Assert.DoesNotContain("own.runner.example", w, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task RunnerSettings_WithTheServersRunnerDown_TheErrorPointsAtTheServersOptions()
+    {
+        using var trap = new ConnectionTrap();
+        FactoryBehaviour = endpoint => endpoint.Url is null
+            ? Task.FromException<ISandboxRpc>(new SandboxUnavailableException("LXC is not installed"))
+            : ConnectForRealAsync(endpoint);
+        await StartAsync();
+
+        await Client.InitializeAsync(new { runnerUrl = trap.Url });
+        var error = await Client.WaitForAsync(LspMethods.ShowMessage, m => m.GetProperty("type").GetInt32() == 1);
+
+        Assert.Contains("LXC is not installed", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Contains("--runner", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("sandbox.runnerUrl", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(0, trap.Connections);
     }
 
     [Fact]

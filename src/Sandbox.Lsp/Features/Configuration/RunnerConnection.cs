@@ -16,7 +16,8 @@ internal sealed class RunnerUnavailableException(string message, Exception? inne
 /// A session's connection to its runner: made lazily through the <see cref="SandboxRpcFactory"/>, remade when the
 /// endpoint changes or after the connection broke, with the language list cached per connection.
 /// </summary>
-internal sealed class RunnerConnection(SandboxRpcFactory factory, RunnerEndpoint endpoint, LanguageServerOptions options, ILogger logger) : IAsyncDisposable
+internal sealed class RunnerConnection(
+    SandboxRpcFactory factory, RunnerEndpoint endpoint, LanguageServerOptions options, ClientRunnerChoice runnerChoice, ILogger logger) : IAsyncDisposable
 {
     /// <summary>Requests above this size to a runner host get a connection of their own (hosts accept 64 KiB at the least; JSON escaping adds to the source).</summary>
     internal const long SharedConnectionMaxBytes = 32 * 1024;
@@ -131,9 +132,18 @@ internal sealed class RunnerConnection(SandboxRpcFactory factory, RunnerEndpoint
         }
     }
 
-    /// <summary>Switches to another endpoint; returns false when it is the same one.</summary>
+    /// <summary>
+    /// Switches to another endpoint; returns false when it is the same one. Throws when the client may not choose
+    /// the runner (<see cref="ClientRunnerChoice.Denied"/>): the caller must not get this far for such a session.
+    /// </summary>
     public async Task<bool> ReconfigureAsync(RunnerEndpoint newEndpoint, CancellationToken cancellationToken)
     {
+        if (runnerChoice != ClientRunnerChoice.Allowed)
+        {
+            // Fail closed: a WebSocket session keeps the server's runner, whatever a caller asks for.
+            throw new InvalidOperationException("this session's runner is fixed by the server");
+        }
+
         await gate.WaitAsync(cancellationToken);
         ISandboxRpc? old;
         try
@@ -199,11 +209,21 @@ internal sealed class RunnerConnection(SandboxRpcFactory factory, RunnerEndpoint
             return already;
         }
 
-        var message = Endpoint.Url is null
-            ? $"Sandbox: the embedded runner cannot run code here ({ex.Message}). Run the editor on a Linux machine with LXC " +
-              "(see docs/), or set the sandbox.runnerUrl setting (or --runner) to a runner host started with `sandbox host`."
-            : $"Sandbox: cannot reach the runner host at {Endpoint.Url} ({ex.Message}). Start it with `sandbox host`, " +
-              "or fix the sandbox.runnerUrl and sandbox.tokenFile settings (or --runner / --token-file).";
+        var message = (Endpoint.Url, runnerChoice) switch
+        {
+            (null, ClientRunnerChoice.Allowed) =>
+                $"Sandbox: the embedded runner cannot run code here ({ex.Message}). Run the editor on a Linux machine with LXC " +
+                "(see docs/), or set the sandbox.runnerUrl setting (or --runner) to a runner host started with `sandbox host`.",
+            (null, _) =>
+                $"Sandbox: the server's embedded runner cannot run code on its machine ({ex.Message}). The runner is set where " +
+                "the server was started (`sandbox lsp --ws ... --runner URL`): ask whoever runs it to fix that.",
+            (_, ClientRunnerChoice.Allowed) =>
+                $"Sandbox: cannot reach the runner host at {Endpoint.Url} ({ex.Message}). Start it with `sandbox host`, " +
+                "or fix the sandbox.runnerUrl and sandbox.tokenFile settings (or --runner / --token-file).",
+            _ =>
+                $"Sandbox: the server cannot reach its runner host at {Endpoint.Url} ({ex.Message}). The runner is set where " +
+                "the server was started (`sandbox lsp --ws ... --runner URL --token-file F`): start that runner host (`sandbox host`) or fix those options.",
+        };
         logger.LogWarning(ex, "runner unavailable");
         return new RunnerUnavailableException(message, ex);
     }

@@ -9,7 +9,9 @@ namespace Sandbox.Lsp.Features.Configuration;
 /// <summary>
 /// The client's <c>sandbox</c> settings, from <c>initializationOptions</c> or <c>workspace/didChangeConfiguration</c>
 /// (<c>{ "settings": { "sandbox": { ... } } }</c>, or the same object without the <c>sandbox</c> wrapper).
-/// Absent or empty values fall back to the server's defaults (its command-line options).
+/// Absent or empty values fall back to the server's defaults (its command-line options). The runner settings
+/// (<see cref="RunnerUrl"/>, <see cref="TokenFile"/>, <see cref="Token"/>) are used only where the client may choose
+/// the runner (<see cref="Hosting.ClientRunnerChoice.Allowed"/>: stdio); a WebSocket session ignores them.
 /// </summary>
 /// <param name="RunnerUrl">Runner host URL; null for the server's default (embedded unless <c>--runner</c> was given).</param>
 /// <param name="TokenFile">File with the runner host's bearer token.</param>
