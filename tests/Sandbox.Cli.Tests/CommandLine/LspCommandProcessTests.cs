@@ -145,6 +145,39 @@ public sealed class LspCommandProcessTests
     }
 
     [Fact]
+    public async Task Lsp_WebSocket_TextThatIsNotUtf8_GetsCloseStatus1007_NotAReset()
+    {
+        // .NET's WebSocket fails such a connection with a 1007 close frame. On the runner host, disposing the socket at once
+        // made Kestrel reset the connection before the frame left (clients saw 1006); here the session's end took long
+        // enough for the frame to go out, and the shared closing (WebSocketClosing) makes that not depend on timing.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var server = CliServer.Start("lsp", "--ws", "http://127.0.0.1:0");
+        var address = (await server.WaitForLineAsync(@"^sandbox lsp: listening on (?<url>ws://127\.0\.0\.1:\d+/lsp)$", timeout.Token)).Groups["url"].Value;
+
+        using (var socket = new ClientWebSocket())
+        {
+            await socket.ConnectAsync(new Uri(address), timeout.Token);
+            // 0xC3 starts a two-byte sequence; 0x28 cannot continue it.
+            byte[] invalid = [.. "{\"jsonrpc\":\"2.0\",\"method\":\"x\",\"params\":\""u8, 0xC3, 0x28, .. "\"}"u8];
+            await socket.SendAsync(invalid, WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
+            var received = await socket.ReceiveAsync(new byte[1024], timeout.Token);
+
+            Assert.Equal(WebSocketMessageType.Close, received.MessageType);
+            Assert.Equal(WebSocketCloseStatus.InvalidPayloadData, socket.CloseStatus);
+        }
+
+        // The server goes on serving.
+        using (var socket = new ClientWebSocket())
+        {
+            await socket.ConnectAsync(new Uri(address), timeout.Token);
+            var request = JsonSerializer.Serialize(new { jsonrpc = "2.0", id = 1, method = "initialize", @params = InitializeParams });
+            await socket.SendAsync(Encoding.UTF8.GetBytes(request), WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
+            var response = await ReceiveResponseAsync(socket, 1, timeout.Token);
+            Assert.Equal("sandbox", response.GetProperty("result").GetProperty("serverInfo").GetProperty("name").GetString());
+        }
+    }
+
+    [Fact]
     public async Task Lsp_WebSocket_RefusesBrowserPagesFromOriginsNotAllowed()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
