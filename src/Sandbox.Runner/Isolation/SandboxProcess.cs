@@ -190,8 +190,10 @@ internal static class SandboxProcess
             {
                 // A kernel without a cgroup memory peak (v2 before Linux 5.19): the program's largest resident set and
                 // that of the children it waited for (wait4's figure), which leaves out processes it did not wait for,
-                // files in tmpfs and memory the kernel used for the run.
-                usage = usage with { PeakMemoryBytes = Math.Max(0, reply.MaxRssKb) * 1024 };
+                // files in tmpfs and memory the kernel used for the run. A resident set also counts the pages of shared
+                // libraries and the interpreter that the run's cgroup was never charged for, so it can pass the limit
+                // the run could not (measured: 67,448 KB for a run stopped at 64 MiB): it is capped at the limit.
+                usage = usage with { PeakMemoryBytes = Math.Min(Math.Max(0, reply.MaxRssKb) * 1024, limits.MemoryBytes) };
             }
 
             return new ProcessOutcome(reply, usage, (long)wallTime.TotalMilliseconds, capture.Text(spec.StdoutKind), spec.MergeStderr ? "" : capture.Text(spec.StderrKind), capture.Truncated, (KillReason)killed);

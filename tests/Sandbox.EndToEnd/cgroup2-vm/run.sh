@@ -9,6 +9,13 @@
 #   bash tests/Sandbox.EndToEnd/cgroup2-vm/run.sh                  # when this machine's cgroups are v1
 #   SANDBOX_VM_SUITE=1 bash tests/Sandbox.EndToEnd/cgroup2-vm/run.sh # always
 #   SANDBOX_VM_FILTER='FullyQualifiedName~CleanupTests' bash ...    # other test classes
+#   SANDBOX_VM_KERNEL=bullseye bash ...                             # Debian 11's kernel (5.10) instead of Debian 12's
+#
+# Debian 11's kernel is older than everything the engine prefers on cgroup v2: no memory.peak (5.19; the peak then
+# comes from wait4's resident set), no resettable peak (6.12: a run cgroup per run), no cgroup.kill (5.14: the kill
+# freezes the cgroup and signals its members). Its package comes from Debian 11's archive through a private apt
+# configuration (apt checks the archive's signature with debian-archive-keyring); the machine's own apt sources stay
+# as they are.
 #
 # Needs (installed with apt when missing): qemu-system-x86, busybox-static, kmod, and Debian's kernel package
 # (downloaded once, kept in /var/cache/sandbox-vm). Without hardware virtualisation (no vmx/svm flag: this VM has
@@ -39,14 +46,31 @@ if ((${#need[@]})); then
     fail "cannot install ${need[*]}"
 fi
 
-# Debian's current kernel image (linux-image-amd64 names it), unpacked once: the image and the modules the root needs.
-pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ {print $2; exit}')
+# The kernel image linux-image-amd64 names (Debian 12's, or Debian 11's with SANDBOX_VM_KERNEL=bullseye), unpacked
+# once: the image and the modules the root needs.
+apt_opts=()
+case "${SANDBOX_VM_KERNEL:-bookworm}" in
+  bookworm) ;;
+  bullseye)
+    lists="$CACHE/apt-bullseye"
+    mkdir -p "$lists/lists/partial" "$lists/cache/archives/partial" || fail "cannot write $CACHE"
+    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bullseye main" > "$lists/sources.list"
+    apt_opts=(-o "Dir::Etc::SourceList=$lists/sources.list" -o "Dir::Etc::SourceParts=$lists/none" -o "Dir::State::Lists=$lists/lists" -o "Dir::Cache=$lists/cache")
+    if [[ ! -f "$lists/updated" ]]; then
+      echo "# reading Debian 11's package index (once)"
+      apt-get "${apt_opts[@]}" update -qq >/dev/null 2>&1 || fail "cannot read Debian 11's package index from deb.debian.org"
+      touch "$lists/updated"
+    fi
+    ;;
+  *) fail "SANDBOX_VM_KERNEL must be bookworm or bullseye, not '${SANDBOX_VM_KERNEL}'" ;;
+esac
+pkg=$(apt-cache "${apt_opts[@]}" depends linux-image-amd64 2>/dev/null | awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ {print $2; exit}')
 [[ -n "$pkg" ]] || fail "apt knows no linux-image-amd64 (a Debian package source is needed)"
 kdir="$CACHE/$pkg"
 if [[ ! -f "$kdir/ready" ]]; then
   echo "# downloading $pkg (once)"
   rm -rf "$kdir" && mkdir -p "$kdir/deb" || fail "cannot write $CACHE"
-  (cd "$kdir/deb" && apt-get download -q "$pkg" >/dev/null 2>&1) || fail "cannot download $pkg"
+  (cd "$kdir/deb" && apt-get "${apt_opts[@]}" download -q "$pkg" >/dev/null 2>&1) || fail "cannot download $pkg"
   dpkg -x "$kdir"/deb/*.deb "$kdir/x" || fail "cannot unpack $pkg"
   rm -rf "$kdir/deb"
   depmod -b "$kdir/x" "$(ls "$kdir/x/lib/modules" | head -1)" || fail "depmod failed"
