@@ -100,7 +100,7 @@ public sealed record OutputEvent(OutputStreamKind Stream, string Text, [property
 {
     /// <summary>The chunk of the engine as an event: its bytes are carried only when its text does not already say them.</summary>
     public static OutputEvent From(OutputChunk chunk) =>
-        new(chunk.Stream, chunk.Text, IsUtf8Of(chunk.Bytes.Span, chunk.Text) ? null : chunk.Bytes);
+        new(chunk.Stream, chunk.Text, IsUtf8Of(chunk.Bytes.Span, chunk.Text) ? (ReadOnlyMemory<byte>?)null : chunk.Bytes);
 
     /// <summary>Exactly the bytes of this chunk.</summary>
     public ReadOnlyMemory<byte> GetBytes() => Bytes ?? Encoding.UTF8.GetBytes(Text);

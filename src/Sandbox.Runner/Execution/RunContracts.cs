@@ -25,7 +25,7 @@ public enum OutputStreamKind
 /// Exactly the bytes the program wrote since the previous chunk of this stream (within the output limit): the chunks'
 /// bytes of one stream, concatenated, are the stream's bytes. Never changed after it is reported.
 /// </param>
-public readonly record struct OutputChunk(OutputStreamKind Stream, string Text, ReadOnlyMemory<byte> Bytes = default);
+public readonly record struct OutputChunk(OutputStreamKind Stream, string Text, ReadOnlyMemory<byte> Bytes);
 
 /// <summary>One program to compile and run.</summary>
 /// <param name="Language">A language id or alias from the catalog (e.g. <c>python</c>).</param>
