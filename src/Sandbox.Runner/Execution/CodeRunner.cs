@@ -333,8 +333,22 @@ public sealed class CodeRunner : ICodeRunner, IAsyncDisposable
 
     internal static List<string> Expand(IReadOnlyList<string> argv, LanguageDefinition language, ResourceLimits limits)
     {
-        var memoryMb = (limits.MemoryBytes / (1024 * 1024)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return [.. argv.Select(a => a.Replace("{source}", language.SourceFile, StringComparison.Ordinal).Replace("{memoryMb}", memoryMb, StringComparison.Ordinal))];
+        // A plain loop, and the memory figure only for a command that names it: this runs for every run (the judge's loop).
+        string? memoryMb = null;
+        var expanded = new List<string>(argv.Count);
+        foreach (var arg in argv)
+        {
+            var a = arg.Replace("{source}", language.SourceFile, StringComparison.Ordinal);
+            if (a.Contains("{memoryMb}", StringComparison.Ordinal))
+            {
+                memoryMb ??= (limits.MemoryBytes / (1024 * 1024)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                a = a.Replace("{memoryMb}", memoryMb, StringComparison.Ordinal);
+            }
+
+            expanded.Add(a);
+        }
+
+        return expanded;
     }
 
     internal static bool GlobMatches(string glob, string name)

@@ -458,7 +458,7 @@ internal static class SandboxProcess
             if (needed > _bytes.Length)
             {
                 // A new array rather than a resize in place: chunks already reported point into the old one.
-                var capacity = (int)Math.Min(Math.Min(Math.Max(Math.Max(256, needed), (long)_bytes.Length * 2), Math.Max(limit, needed)), Array.MaxLength);
+                var capacity = (int)Math.Min(Math.Min(Math.Max(Math.Max(64, needed), (long)_bytes.Length * 2), Math.Max(limit, needed)), Array.MaxLength);
                 var grown = new byte[capacity];
                 _bytes.AsSpan(0, _length).CopyTo(grown);
                 _bytes = grown;
