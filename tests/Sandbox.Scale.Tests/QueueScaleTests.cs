@@ -171,6 +171,36 @@ public sealed class QueueScaleTests(QueueCluster cluster) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task BinaryStdinAndOutput_ThroughTheQueue_AreByteExact()
+    {
+        var client = await cluster.ClientAsync(Timeout);
+        try
+        {
+            byte[] everyByte = [.. Enumerable.Range(0, 256).Select(b => (byte)b)];
+            byte[] input = [.. everyByte.Reverse()];
+            var streamed = new ConcurrentQueue<OutputEvent>();
+
+            var result = await client.RunAsync(
+                new RunParams("python", "import sys\nsys.stdout.buffer.write(sys.stdin.buffer.read()); sys.stdout.flush()\nsys.stdout.buffer.write(bytes(range(256)))\n", StdinBytes: input),
+                new Progress(streamed.Enqueue),
+                Timeout).Within(Timeout);
+
+            Assert.Equal(RunVerdict.Ok, result.Verdict);
+            Assert.Equal([.. input, .. everyByte], result.StdoutBytes.ToArray());
+            Assert.Equal([.. input, .. everyByte], streamed.SelectMany(e => e.GetBytes().ToArray()).ToArray());
+        }
+        finally
+        {
+            await client.DisposeAsync();
+        }
+    }
+
+    private sealed class Progress(Action<OutputEvent> report) : IProgress<OutputEvent>
+    {
+        public void Report(OutputEvent value) => report(value);
+    }
+
+    [Fact]
     public async Task JobLongerThanTheAckWait_IsKeptAliveByProgress_NotRedelivered()
     {
         var client = await cluster.ClientAsync(Timeout);

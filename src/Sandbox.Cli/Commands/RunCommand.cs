@@ -2,6 +2,7 @@ using System.Buffers;
 using System.CommandLine;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.Unicode;
 using Sandbox.Cli.Composition;
 using Sandbox.Remote.Client;
@@ -19,7 +20,11 @@ internal static class RunCommand
     /// </summary>
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    /// <summary>The JSON printed by <c>run --json</c> (ARCHITECTURE.md).</summary>
+    /// <summary>
+    /// The JSON printed by <c>run --json</c> (ARCHITECTURE.md). <see cref="StdoutBase64"/> and <see cref="StderrBase64"/>
+    /// are there only when the program's bytes on that stream are not valid UTF-8: then its text shows U+FFFD for them,
+    /// and the base64 holds the exact bytes.
+    /// </summary>
     internal sealed record RunJson(
         RunVerdict Verdict,
         int? ExitCode,
@@ -30,7 +35,23 @@ internal static class RunCommand
         long CpuTimeMs,
         long WallTimeMs,
         long MemoryKb,
-        bool OutputTruncated);
+        bool OutputTruncated)
+    {
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public string? StdoutBase64 { get; init; }
+
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public string? StderrBase64 { get; init; }
+
+        public static RunJson From(RunResult result) =>
+            new(result.Verdict, result.ExitCode, result.Signal, result.Stdout, result.Stderr, result.CompileOutput, result.CpuTimeMs, result.WallTimeMs, result.MemoryKb, result.OutputTruncated)
+            {
+                StdoutBase64 = Base64UnlessUtf8(result.GetStdoutBytes().Span),
+                StderrBase64 = Base64UnlessUtf8(result.GetStderrBytes().Span),
+            };
+
+        private static string? Base64UnlessUtf8(ReadOnlySpan<byte> bytes) => Utf8.IsValid(bytes) ? null : Convert.ToBase64String(bytes);
+    }
 
     public static Command Create()
     {
@@ -67,7 +88,11 @@ internal static class RunCommand
 
             await session.StartAsync(Console.Error, cancellationToken);
             var streamed = asJson ? null : new ConsoleOutput();
-            var result = await session.Rpc.RunAsync(new RunParams(languageId, source, input, limits), streamed, cancellationToken);
+            // Input that is UTF-8 travels as text, which every runner host reads; other bytes need one that reads stdinBase64.
+            var request = input is null || Utf8.IsValid(input)
+                ? new RunParams(languageId, source, input is null ? null : StrictUtf8.GetString(input), limits)
+                : new RunParams(languageId, source, Limits: limits, StdinBytes: input);
+            var result = await session.Rpc.RunAsync(request, streamed, cancellationToken);
             if (result.Verdict == RunVerdict.InternalError)
             {
                 CliOptions.Error($"internal error: {result.InternalMessage ?? "the sandbox failed"}");
@@ -76,8 +101,7 @@ internal static class RunCommand
 
             if (asJson)
             {
-                var output = new RunJson(result.Verdict, result.ExitCode, result.Signal, result.Stdout, result.Stderr, result.CompileOutput, result.CpuTimeMs, result.WallTimeMs, result.MemoryKb, result.OutputTruncated);
-                await Console.Out.WriteLineAsync(JsonSerializer.Serialize(output, CliOptions.JsonOutput));
+                await Console.Out.WriteLineAsync(JsonSerializer.Serialize(RunJson.From(result), CliOptions.JsonOutput));
             }
             else if (result.Verdict != RunVerdict.Ok)
             {
@@ -122,7 +146,8 @@ internal static class RunCommand
         return DecodeUtf8(await File.ReadAllBytesAsync(path.FullName, cancellationToken), path.Name);
     }
 
-    internal static async Task<string?> ReadStdinAsync(string? stdin, CancellationToken cancellationToken)
+    /// <summary>The bytes of <c>--stdin FILE|-</c>, whatever they are (the program gets them exactly); null without the option.</summary>
+    internal static async Task<byte[]?> ReadStdinAsync(string? stdin, CancellationToken cancellationToken)
     {
         if (stdin is null)
         {
@@ -135,7 +160,7 @@ internal static class RunCommand
             await using var input = Console.OpenStandardInput();
             using var bytes = new MemoryStream();
             await input.CopyToAsync(bytes, cancellationToken);
-            return DecodeUtf8(bytes.GetBuffer().AsSpan(0, (int)bytes.Length), "stdin");
+            return bytes.ToArray();
         }
 
         if (!File.Exists(stdin))
@@ -143,12 +168,12 @@ internal static class RunCommand
             throw new FileNotFoundException(Directory.Exists(stdin) ? $"--stdin {stdin} is a folder; give a file, or - for this terminal's stdin" : $"--stdin {stdin}: no such file");
         }
 
-        return DecodeUtf8(await File.ReadAllBytesAsync(stdin, cancellationToken), stdin);
+        return await File.ReadAllBytesAsync(stdin, cancellationToken);
     }
 
     /// <summary>
-    /// The text of <paramref name="bytes"/>, which must be UTF-8: source and input travel to the runner as text, so other
-    /// bytes could only arrive changed. Refused as a usage error naming <paramref name="name"/> and the first bad byte.
+    /// The text of <paramref name="bytes"/>, which must be UTF-8: a program's source travels to the runner as text, so
+    /// other bytes could only arrive changed. Refused as a usage error naming <paramref name="name"/> and the first bad byte.
     /// </summary>
     internal static string DecodeUtf8(ReadOnlySpan<byte> bytes, string name)
     {
@@ -159,7 +184,7 @@ internal static class RunCommand
         catch (DecoderFallbackException)
         {
             throw new SandboxUsageException(
-                $"{name} is not UTF-8 text (invalid byte at offset {FirstInvalidByte(bytes)}); the sandbox passes source and input as UTF-8");
+                $"{name} is not UTF-8 text (invalid byte at offset {FirstInvalidByte(bytes)}); the sandbox takes source code as UTF-8");
         }
     }
 
@@ -201,28 +226,29 @@ internal static class RunCommand
     }
 
     /// <summary>
-    /// Writes chunks the moment they arrive: stdout to stdout, stderr and compiler output to stderr. When a queue runner
-    /// starts the run over on another host, says so on stderr: the output starts over.
+    /// Writes chunks the moment they arrive, byte for byte as the program wrote them: stdout to stdout, stderr and compiler
+    /// output to stderr (raw streams, no text encoding in between). When a queue runner starts the run over on another
+    /// host, says so on stderr: the output starts over.
     /// </summary>
     private sealed class ConsoleOutput : IProgress<OutputEvent>, IRunAttemptObserver
     {
         private readonly Stream _stdout = Console.OpenStandardOutput();
         private readonly Stream _stderr = Console.OpenStandardError();
 
-        /// <summary>Whether the last text written (to either stream) did not end a line.</summary>
+        /// <summary>Whether the last bytes written (to either stream) did not end a line.</summary>
         public bool EndsMidLine { get; private set; }
 
         public void Report(OutputEvent value)
         {
             var target = value.Stream == OutputStreamKind.Stdout ? _stdout : _stderr;
-            var bytes = Encoding.UTF8.GetBytes(value.Text);
+            var bytes = value.GetBytes().Span;
             lock (this)
             {
                 target.Write(bytes);
                 target.Flush();
-                if (value.Text.Length > 0)
+                if (bytes.Length > 0)
                 {
-                    EndsMidLine = value.Text[^1] != '\n';
+                    EndsMidLine = bytes[^1] != (byte)'\n';
                 }
             }
         }

@@ -317,7 +317,7 @@ public sealed class RemoteSandboxClient : ISandboxRpc, IAsyncDisposable
             {
                 if (connection.Outputs.TryGetValue(notification.RunId, out var progress))
                 {
-                    progress.Report(new OutputEvent(notification.Stream, notification.Text));
+                    progress.Report(new OutputEvent(notification.Stream, notification.Text, notification.Bytes));
                 }
             }
 

@@ -1,3 +1,6 @@
+using System.Text;
+using System.Text.Json.Serialization;
+using System.Text.Unicode;
 using Sandbox.Runner.Execution;
 using Sandbox.Runner.Judging;
 using Sandbox.Runner.Languages;
@@ -58,10 +61,20 @@ public static class SandboxRpcMethods
 /// <summary>Parameters of <see cref="ISandboxRpc.RunAsync"/>.</summary>
 /// <param name="Language">Language id or alias.</param>
 /// <param name="Source">Program text.</param>
-/// <param name="Stdin">Standard input.</param>
+/// <param name="Stdin">Standard input as text (the program reads its UTF-8).</param>
 /// <param name="Limits">Limits that lower the runner's maximum.</param>
 /// <param name="RunId">Client-chosen id so <see cref="ISandboxRpc.CancelAsync"/> can name this run; one is made when null.</param>
-public sealed record RunParams(string Language, string Source, string? Stdin = null, LimitOverrides? Limits = null, string? RunId = null);
+/// <param name="StdinBytes">
+/// Standard input as bytes, any bytes at all, instead of <paramref name="Stdin"/> (giving both is refused). On the wire:
+/// <c>stdinBase64</c>, standard base64; a runner host older than this field ignores it.
+/// </param>
+public sealed record RunParams(
+    string Language,
+    string Source,
+    string? Stdin = null,
+    LimitOverrides? Limits = null,
+    string? RunId = null,
+    [property: JsonPropertyName("stdinBase64")] ReadOnlyMemory<byte>? StdinBytes = null);
 
 /// <summary>Parameters of <see cref="ISandboxRpc.CheckAsync"/>: either <paramref name="Problem"/>, or an ad-hoc <paramref name="Stdin"/> with <paramref name="ExpectedStdout"/>.</summary>
 public sealed record CheckParams(
@@ -77,8 +90,29 @@ public sealed record CheckParams(
 
 /// <summary>A chunk of output from a run.</summary>
 /// <param name="Stream"><c>stdout</c>, <c>stderr</c> or <c>compile</c>.</param>
-/// <param name="Text">The text, as written.</param>
-public sealed record OutputEvent(OutputStreamKind Stream, string Text);
+/// <param name="Text">The text: the stream's bytes decoded as UTF-8 in order (an invalid byte shows as U+FFFD).</param>
+/// <param name="Bytes">
+/// Exactly the bytes of this chunk, only when they are not the UTF-8 of <paramref name="Text"/> (output that is not UTF-8,
+/// or a character split between chunks); null when they are, which is the common case and costs nothing. Use
+/// <see cref="GetBytes"/>. On the wire (the <c>output</c> notification): <c>base64</c>.
+/// </param>
+public sealed record OutputEvent(OutputStreamKind Stream, string Text, [property: JsonPropertyName("base64")] ReadOnlyMemory<byte>? Bytes = null)
+{
+    /// <summary>The chunk of the engine as an event: its bytes are carried only when its text does not already say them.</summary>
+    public static OutputEvent From(OutputChunk chunk) =>
+        new(chunk.Stream, chunk.Text, IsUtf8Of(chunk.Bytes.Span, chunk.Text) ? (ReadOnlyMemory<byte>?)null : chunk.Bytes);
+
+    /// <summary>Exactly the bytes of this chunk.</summary>
+    public ReadOnlyMemory<byte> GetBytes() => Bytes ?? Encoding.UTF8.GetBytes(Text);
+
+    /// <summary>
+    /// Whether <paramref name="bytes"/> are exactly the UTF-8 of <paramref name="text"/>, for a chunk whose text was
+    /// decoded from them: valid UTF-8 decodes to itself unless the decoder still held an incomplete character from the
+    /// chunk before (then its text starts with a U+FFFD the bytes lack, and the lengths differ).
+    /// </summary>
+    private static bool IsUtf8Of(ReadOnlySpan<byte> bytes, string text) =>
+        Utf8.IsValid(bytes) && Encoding.UTF8.GetByteCount(text) == bytes.Length;
+}
 
 /// <summary>Parameters of <see cref="ISandboxRpc.CancelAsync"/>.</summary>
 public sealed record CancelParams(string RunId);

@@ -10,6 +10,14 @@ public static class SandboxJson
     /// <summary>New serializer options with the wire's conventions.</summary>
     public static JsonSerializerOptions CreateOptions()
     {
+        var options = CreatePlainOptions();
+        // A run result carries its output's bytes in base64 when they are not UTF-8 (RunResultJsonConverter).
+        options.Converters.Add(new RunResultJsonConverter(CreatePlainOptions()));
+        return options;
+    }
+
+    private static JsonSerializerOptions CreatePlainOptions()
+    {
         var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
         {
             PropertyNamingPolicy = JsonNamingPolicy.CamelCase,

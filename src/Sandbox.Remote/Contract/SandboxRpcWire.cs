@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Sandbox.Runner.Execution;
 using Sandbox.Runner.Judging;
 
@@ -34,7 +35,11 @@ public interface ISandboxRpcWire
 /// <param name="RunId">The run it belongs to (the request's <c>runId</c>, or the one the host made).</param>
 /// <param name="Stream"><c>stdout</c>, <c>stderr</c> or <c>compile</c>.</param>
 /// <param name="Text">The text.</param>
-public sealed record OutputNotification(string RunId, OutputStreamKind Stream, string Text);
+/// <param name="Bytes">
+/// <c>base64</c>: exactly the bytes of the chunk, present only when they are not the UTF-8 of <paramref name="Text"/>
+/// (see <see cref="OutputEvent.Bytes"/>); a client that only wants text ignores it.
+/// </param>
+public sealed record OutputNotification(string RunId, OutputStreamKind Stream, string Text, [property: JsonPropertyName("base64")] ReadOnlyMemory<byte>? Bytes = null);
 
 /// <summary>Params of the <c>testResult</c> notification: one test of a check is done. Never carries hidden data.</summary>
 public sealed record TestResultNotification(

@@ -148,10 +148,15 @@ public sealed class InProcessSandboxRpc : ISandboxRpc
             throw Fail(SandboxErrorCode.InvalidRequest, "run needs a language and a source");
         }
 
+        if (request.Stdin is not null && request.StdinBytes is not null)
+        {
+            throw Fail(SandboxErrorCode.InvalidRequest, "run takes stdin as text (stdin) or as bytes (stdinBase64), not both");
+        }
+
         var language = FindLanguage(request.Language);
         CheckLimits(request.Limits);
         var runId = string.IsNullOrWhiteSpace(request.RunId) ? NewRunId() : request.RunId;
-        var chunks = output is null ? null : new SyncProgress<OutputChunk>(c => output.Report(new OutputEvent(c.Stream, c.Text)));
+        var chunks = output is null ? null : new SyncProgress<OutputChunk>(c => output.Report(OutputEvent.From(c)));
         return await ExecuteAsync(
             RunKind.Run,
             client,
@@ -159,8 +164,8 @@ public sealed class InProcessSandboxRpc : ISandboxRpc
             language.Id,
             async token =>
             {
-                logger.LogInformation("Run started: {Language}, {SourceBytes} bytes of source, {StdinBytes} bytes of stdin", language.Id, request.Source.Length, request.Stdin?.Length ?? 0);
-                var result = await runner.RunAsync(new RunRequest(language.Id, request.Source, request.Stdin, request.Limits), chunks, token).ConfigureAwait(false);
+                logger.LogInformation("Run started: {Language}, {SourceBytes} bytes of source, {StdinBytes} bytes of stdin", language.Id, request.Source.Length, request.StdinBytes?.Length ?? request.Stdin?.Length ?? 0);
+                var result = await runner.RunAsync(new RunRequest(language.Id, request.Source, request.Stdin, request.Limits, request.StdinBytes), chunks, token).ConfigureAwait(false);
                 if (result.Verdict == RunVerdict.InternalError)
                 {
                     logger.LogError("Run ended in an internal error: {Message}", result.InternalMessage);

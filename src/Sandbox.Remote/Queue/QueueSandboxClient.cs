@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
@@ -79,7 +80,8 @@ public sealed class QueueSandboxClient : ISandboxRpc, IAsyncDisposable
         if (final.Event.OutputElided)
         {
             // The result was too big for one message: its output is exactly what streamed.
-            result = result with { Stdout = final.Stdout.ToString(), Stderr = final.Stderr.ToString() };
+            var (stdout, stderr) = (final.Stdout.WrittenMemory, final.Stderr.WrittenMemory);
+            result = result with { Stdout = Encoding.UTF8.GetString(stdout.Span), Stderr = Encoding.UTF8.GetString(stderr.Span), StdoutBytes = stdout, StderrBytes = stderr };
         }
 
         return result;
@@ -238,8 +240,8 @@ public sealed class QueueSandboxClient : ISandboxRpc, IAsyncDisposable
                         if (evt.Attempt > state.Attempt)
                         {
                             state.Attempt = evt.Attempt;
-                            state.Stdout.Clear();
-                            state.Stderr.Clear();
+                            state.Stdout.ResetWrittenCount();
+                            state.Stderr.ResetWrittenCount();
                             observer?.AttemptStarted(new RunAttempt(evt.Attempt, evt.Host));
                             // A running host pings every third of the ack wait: two ack waits (and some slack) without a
                             // word from the last one the queue will try means it is gone.
@@ -254,7 +256,7 @@ public sealed class QueueSandboxClient : ISandboxRpc, IAsyncDisposable
                         await ReplyAsync(message, evt.Attempt == state.Attempt ? GoReply : GoneReply).ConfigureAwait(false);
                         break;
                     case QueueEventKind.Output when evt.Attempt == state.Attempt && evt.Output is { } chunk:
-                        (chunk.Stream == OutputStreamKind.Stdout ? state.Stdout : chunk.Stream == OutputStreamKind.Stderr ? state.Stderr : null)?.Append(chunk.Text);
+                        (chunk.Stream == OutputStreamKind.Stdout ? state.Stdout : chunk.Stream == OutputStreamKind.Stderr ? state.Stderr : null)?.Write(chunk.GetBytes().Span);
                         output?.Report(chunk);
                         break;
                     case QueueEventKind.Test when evt.Attempt == state.Attempt && evt.Test is { } test:
@@ -484,9 +486,10 @@ public sealed class QueueSandboxClient : ISandboxRpc, IAsyncDisposable
     {
         public int Attempt { get; set; }
 
-        public StringBuilder Stdout { get; } = new();
+        // Bytes, not text: the chunks' bytes concatenated are the stream's, which their text would not say when it is not UTF-8.
+        public ArrayBufferWriter<byte> Stdout { get; } = new();
 
-        public StringBuilder Stderr { get; } = new();
+        public ArrayBufferWriter<byte> Stderr { get; } = new();
 
         public QueueEvent Event { get; set; } = null!;
     }

@@ -540,7 +540,7 @@ internal sealed class QueueWorker : BackgroundService, IMetricsContributor
         var limit = (nats?.ServerInfo?.MaxPayload ?? 1024 * 1024) - 4096;
         if (final.RunResult is { } result && QueueJson.Serialize(final).Length > limit)
         {
-            return final with { RunResult = result with { Stdout = "", Stderr = "" }, OutputElided = true };
+            return final with { RunResult = result with { Stdout = "", Stderr = "", StdoutBytes = default, StderrBytes = default }, OutputElided = true };
         }
 
         return final;

@@ -23,7 +23,7 @@ internal sealed class SandboxRpcConnection(JsonRpc rpc, InProcessSandboxRpc runn
 
         var runId = RunIdOf(request.RunId);
         var notifications = new NotificationPump(rpc, backlog, logger);
-        var output = new SyncProgress<OutputEvent>(e => notifications.Post(SandboxRpcMethods.Output, new OutputNotification(runId, e.Stream, e.Text), e.Text.Length));
+        var output = new SyncProgress<OutputEvent>(e => notifications.Post(SandboxRpcMethods.Output, new OutputNotification(runId, e.Stream, e.Text, e.Bytes), e.Text.Length + (e.Bytes?.Length ?? 0)));
         try
         {
             return await runner.RunAsync(request with { RunId = runId }, output, connectionId, cancellationToken).ConfigureAwait(false);

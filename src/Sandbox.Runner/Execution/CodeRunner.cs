@@ -110,7 +110,7 @@ public sealed class CodeRunner : ICodeRunner, IAsyncDisposable
                 }
             }
 
-            var stdin = Encoding.UTF8.GetBytes(request.Stdin ?? "");
+            var stdin = request.StdinBytes ?? (request.Stdin is { Length: > 0 } stdinText ? Encoding.UTF8.GetBytes(stdinText) : ReadOnlyMemory<byte>.Empty);
             var outcome = await SandboxProcess.RunAsync(
                 container,
                 new ProcessSpec(Expand(language.Run, language, limits), stdin, limits, OutputStreamKind.Stdout, OutputStreamKind.Stderr, MergeStderr: false, AfterExit.Reset, source),
@@ -217,7 +217,7 @@ public sealed class CodeRunner : ICodeRunner, IAsyncDisposable
             output,
             cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
-        var text = outcome.Stdout;
+        var text = Decode(outcome.Stdout);
         if (!outcome.Reply.Started)
         {
             return (Internal(StartFailure(outcome.Reply, language.Compile[0])), text);
@@ -275,8 +275,10 @@ public sealed class CodeRunner : ICodeRunner, IAsyncDisposable
             Verdict = verdict,
             ExitCode = o.Reply.Exited ? o.Reply.ExitCode : null,
             Signal = signal,
-            Stdout = o.Stdout,
-            Stderr = o.Stderr,
+            Stdout = Decode(o.Stdout),
+            Stderr = Decode(o.Stderr),
+            StdoutBytes = o.Stdout,
+            StderrBytes = o.Stderr,
             CompileOutput = compileOutput,
             CpuTimeMs = cpuMs,
             WallTimeMs = o.WallTimeMs,
@@ -284,6 +286,9 @@ public sealed class CodeRunner : ICodeRunner, IAsyncDisposable
             OutputTruncated = o.OutputTruncated,
         };
     }
+
+    /// <summary>The text of output bytes; an invalid byte becomes U+FFFD, as in the chunks' text.</summary>
+    private static string Decode(ReadOnlyMemory<byte> bytes) => bytes.IsEmpty ? "" : Encoding.UTF8.GetString(bytes.Span);
 
     private static string StartFailure(AgentRunReply reply, string what) => reply.Stage == AgentStage.Exec && reply.Errno == 2
         ? $"{what}: command not found in the sandbox (is its toolchain installed?)"
@@ -328,8 +333,22 @@ public sealed class CodeRunner : ICodeRunner, IAsyncDisposable
 
     internal static List<string> Expand(IReadOnlyList<string> argv, LanguageDefinition language, ResourceLimits limits)
     {
-        var memoryMb = (limits.MemoryBytes / (1024 * 1024)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return [.. argv.Select(a => a.Replace("{source}", language.SourceFile, StringComparison.Ordinal).Replace("{memoryMb}", memoryMb, StringComparison.Ordinal))];
+        // A plain loop, and the memory figure only for a command that names it: this runs for every run (the judge's loop).
+        string? memoryMb = null;
+        var expanded = new List<string>(argv.Count);
+        foreach (var arg in argv)
+        {
+            var a = arg.Replace("{source}", language.SourceFile, StringComparison.Ordinal);
+            if (a.Contains("{memoryMb}", StringComparison.Ordinal))
+            {
+                memoryMb ??= (limits.MemoryBytes / (1024 * 1024)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                a = a.Replace("{memoryMb}", memoryMb, StringComparison.Ordinal);
+            }
+
+            expanded.Add(a);
+        }
+
+        return expanded;
     }
 
     internal static bool GlobMatches(string glob, string name)

@@ -40,8 +40,8 @@ internal sealed record ProcessOutcome(
     AgentRunReply Reply,
     CgroupUsage Usage,
     long WallTimeMs,
-    string Stdout,
-    string Stderr,
+    ReadOnlyMemory<byte> Stdout,
+    ReadOnlyMemory<byte> Stderr,
     bool OutputTruncated,
     KillReason Killed);
 
@@ -196,7 +196,7 @@ internal static class SandboxProcess
                 usage = usage with { PeakMemoryBytes = Math.Min(Math.Max(0, reply.MaxRssKb) * 1024, limits.MemoryBytes) };
             }
 
-            return new ProcessOutcome(reply, usage, (long)wallTime.TotalMilliseconds, capture.Text(spec.StdoutKind), spec.MergeStderr ? "" : capture.Text(spec.StderrKind), capture.Truncated, (KillReason)killed);
+            return new ProcessOutcome(reply, usage, (long)wallTime.TotalMilliseconds, capture.Bytes(spec.StdoutKind), spec.MergeStderr ? ReadOnlyMemory<byte>.Empty : capture.Bytes(spec.StderrKind), capture.Truncated, (KillReason)killed);
         }
         finally
         {
@@ -367,26 +367,28 @@ internal static class SandboxProcess
         }
     }
 
-    /// <summary>Decodes both streams as they fill, reports chunks in order per stream, caps the total bytes kept.</summary>
+    /// <summary>
+    /// Keeps the bytes of each stream as they arrive, caps the total bytes kept, and (for a caller that streams) reports
+    /// each read as a chunk with its exact bytes and its text, decoded as UTF-8 in order per stream.
+    /// </summary>
     private sealed class OutputCapture(long limit, IProgress<OutputChunk>? output, Action onExceeded)
     {
         // Made with the first byte of output (most runs of a judge's loop print little, many nothing at all).
-        private Dictionary<OutputStreamKind, StringBuilder>? _text;
-        private Dictionary<OutputStreamKind, Decoder>? _decoders;
+        private CapturedStream?[]? _streams;
         // Per worker thread, reused run after run: 64 KiB buffers would otherwise be large-object-heap allocations per run.
         [ThreadStatic]
         private static byte[]? t_buffer;
         [ThreadStatic]
         private static char[]? t_chars;
 
-        private readonly char[] _chars = t_chars ??= new char[65536 + 4];
         private long _total;
 
         public byte[] Buffer { get; } = t_buffer ??= new byte[65536];
 
         public bool Truncated { get; private set; }
 
-        public string Text(OutputStreamKind kind) => _text is not null && _text.TryGetValue(kind, out var sb) ? sb.ToString() : "";
+        /// <summary>The bytes kept of one stream (they stay valid and unchanged: later output is never written over them).</summary>
+        public ReadOnlyMemory<byte> Bytes(OutputStreamKind kind) => _streams?[(int)kind] is { } stream ? stream.Kept : ReadOnlyMemory<byte>.Empty;
 
         public void Add(OutputStreamKind kind, ReadOnlySpan<byte> bytes, bool end)
         {
@@ -404,28 +406,28 @@ internal static class SandboxProcess
             }
 
             _total += keep;
-            var flush = end || exceeded;
-            // A stream that ends without a byte read has nothing to flush (no decoder made for it).
-            if (keep > 0 || (flush && _decoders is not null && _decoders.ContainsKey(kind)))
+            var stream = _streams?[(int)kind];
+            if (keep > 0)
             {
-                _decoders ??= [];
-                if (!_decoders.TryGetValue(kind, out var decoder))
-                {
-                    _decoders[kind] = decoder = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false).GetDecoder();
-                }
+                _streams ??= new CapturedStream?[3];
+                stream = _streams[(int)kind] ??= new CapturedStream(limit);
+            }
 
-                var count = decoder.GetChars(bytes[..keep], _chars, flush);
-                if (count > 0)
+            // A stream that ends without a byte kept has nothing to report (and nothing for its decoder to flush).
+            if (stream is not null && (keep > 0 || end || exceeded))
+            {
+                var added = stream.Append(bytes[..keep]);
+                if (output is not null)
                 {
-                    var text = new string(_chars, 0, count);
-                    _text ??= [];
-                    if (!_text.TryGetValue(kind, out var sb))
+                    // The decoder only serves a caller that streams: the result's text is decoded once, from the bytes.
+                    stream.Decoder ??= new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false).GetDecoder();
+                    var chars = t_chars ??= new char[65536 + 4];
+                    var count = stream.Decoder.GetChars(bytes[..keep], chars, flush: end || exceeded);
+                    // Reported whenever bytes arrived, even before they make a whole character: a consumer of bytes loses nothing.
+                    if (count > 0 || keep > 0)
                     {
-                        _text[kind] = sb = new StringBuilder();
+                        output.Report(new OutputChunk(kind, count > 0 ? new string(chars, 0, count) : "", added));
                     }
-
-                    sb.Append(text);
-                    output?.Report(new OutputChunk(kind, text));
                 }
             }
 
@@ -433,6 +435,41 @@ internal static class SandboxProcess
             {
                 onExceeded();
             }
+        }
+    }
+
+    /// <summary>One stream's bytes, in an array that grows by doubling up to the output limit.</summary>
+    private sealed class CapturedStream(long limit)
+    {
+        private byte[] _bytes = [];
+        private int _length;
+
+        public Decoder? Decoder { get; set; }
+
+        public ReadOnlyMemory<byte> Kept => _bytes.AsMemory(0, _length);
+
+        /// <summary>Appends <paramref name="bytes"/> and returns where they now are.</summary>
+        public ReadOnlyMemory<byte> Append(ReadOnlySpan<byte> bytes)
+        {
+            if (bytes.IsEmpty)
+            {
+                return ReadOnlyMemory<byte>.Empty;
+            }
+
+            var needed = _length + bytes.Length;
+            if (needed > _bytes.Length)
+            {
+                // A new array rather than a resize in place: chunks already reported point into the old one.
+                var capacity = (int)Math.Min(Math.Min(Math.Max(Math.Max(64, needed), (long)_bytes.Length * 2), Math.Max(limit, needed)), Array.MaxLength);
+                var grown = new byte[capacity];
+                _bytes.AsSpan(0, _length).CopyTo(grown);
+                _bytes = grown;
+            }
+
+            bytes.CopyTo(_bytes.AsSpan(_length));
+            var added = _bytes.AsMemory(_length, bytes.Length);
+            _length = needed;
+            return added;
         }
     }
 }

@@ -354,9 +354,11 @@ public sealed class Judge : IJudge
                 break;
             case RunVerdict.Ok:
                 byte[] answer = await test.Answer.ReadAsync(maxBytes, cancellationToken);
-                byte[] output = Encoding.UTF8.GetBytes(run.Stdout);
+                // The program's own bytes: a decoded and re-encoded copy would turn every byte that is not UTF-8 into
+                // U+FFFD, failing answers in other encodings and matching answers that contain U+FFFD.
+                var output = run.GetStdoutBytes();
                 (verdict, detail) = validator is null
-                    ? FromOutcome(DefaultValidator.Validate(answer, output, test.Validator))
+                    ? FromOutcome(DefaultValidator.Validate(answer, output.Span, test.Validator))
                     : await RunValidatorAsync(problem, test, validator, input, answer, output, cancellationToken);
                 break;
             case RunVerdict.RuntimeError:
@@ -401,7 +403,7 @@ public sealed class Judge : IJudge
         CompiledProgram validator,
         byte[] input,
         byte[] answer,
-        byte[] output,
+        ReadOnlyMemory<byte> output,
         CancellationToken cancellationToken)
     {
         var request = new ExecutionRequest

@@ -82,6 +82,40 @@ internal static class Cli
     /// <summary>Runs <c>sandbox ARGS</c> to completion.</summary>
     public static Task<CliResult> RunAsync(params string[] args) => RunAsync(args, stdin: null);
 
+    /// <summary>
+    /// Runs <c>sandbox ARGS &gt;STDOUT 2&gt;STDERR</c> through the shell, as a user redirecting to files does (the CLI's
+    /// stdout and stderr are then files, not pipes), with <paramref name="stdin"/> as its stdin; returns the exit code.
+    /// </summary>
+    public static async Task<int> RunToFilesAsync(IEnumerable<string> args, string stdoutFile, string stderrFile, byte[]? stdin = null)
+    {
+        var info = StartInfo(args);
+        info.FileName = "/bin/sh";
+        info.ArgumentList.Insert(0, CliPaths.Executable);
+        info.ArgumentList.Insert(0, "sh");
+        info.ArgumentList.Insert(0, "exec \"$@\" >\"$SANDBOX_TEST_STDOUT\" 2>\"$SANDBOX_TEST_STDERR\"");
+        info.ArgumentList.Insert(0, "-c");
+        info.Environment["SANDBOX_TEST_STDOUT"] = stdoutFile;
+        info.Environment["SANDBOX_TEST_STDERR"] = stderrFile;
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start sh");
+        using var deadline = new CancellationTokenSource(DefaultTimeout);
+        try
+        {
+            if (stdin is not null)
+            {
+                await process.StandardInput.BaseStream.WriteAsync(stdin, deadline.Token);
+            }
+
+            process.StandardInput.Close();
+            await process.WaitForExitAsync(deadline.Token);
+            return process.ExitCode;
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"`sandbox {string.Join(' ', args)}` did not finish within {DefaultTimeout}");
+        }
+    }
+
     /// <summary>Ends a <c>sandbox</c> process this test started, with everything it started, if it still runs.</summary>
     public static async Task KillAsync(Process process)
     {

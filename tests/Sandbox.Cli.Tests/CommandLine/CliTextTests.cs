@@ -24,7 +24,7 @@ public sealed class CliTextTests
     {
         var error = Assert.Throws<SandboxUsageException>(() => RunCommand.DecodeUtf8(bytes, "in.txt"));
 
-        Assert.Equal($"in.txt is not UTF-8 text (invalid byte at offset {offset}); the sandbox passes source and input as UTF-8", error.Message);
+        Assert.Equal($"in.txt is not UTF-8 text (invalid byte at offset {offset}); the sandbox takes source code as UTF-8", error.Message);
     }
 
     [Fact]

@@ -78,6 +78,26 @@ public sealed class HostCommandProcessTests(CliFixture fixture)
     }
 
     [Fact]
+    public async Task Run_ThroughAHost_BinaryStdinAndOutputAreByteExact()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await using var host = CliServer.Start("host", "--urls", "http://127.0.0.1:0", "--slots", "1");
+        var runner = (await host.WaitForLineAsync(ListeningLine, timeout.Token)).Groups["url"].Value.Replace("http://", "ws://", StringComparison.Ordinal) + "/rpc";
+        var program = fixture.Write("echo_every_byte.py", "import sys\nsys.stdout.buffer.write(sys.stdin.buffer.read() + bytes(range(256)))\n");
+        byte[] everyByte = [.. Enumerable.Range(0, 256).Select(b => (byte)b)];
+        byte[] input = [.. everyByte.Reverse()];
+        var stdout = Path.Combine(fixture.Scratch, "remote_every_byte.out");
+        var stderr = Path.Combine(fixture.Scratch, "remote_every_byte.err");
+
+        var exit = await Cli.RunToFilesAsync(["run", program, "--runner", runner, "--stdin", "-"], stdout, stderr, input);
+
+        Assert.True(exit == 0, $"exit {exit}: {await File.ReadAllTextAsync(stderr, timeout.Token)}");
+        var written = await File.ReadAllBytesAsync(stdout, timeout.Token);
+        Assert.Equal([.. input, .. everyByte], written);
+        await host.AssertStopsCleanlyOnTermAsync(timeout.Token);
+    }
+
+    [Fact]
     public async Task Host_WithToken_ServesOnlyClientsThatSendIt()
     {
         var token = fixture.Write("host.token", Convert.ToHexString(Guid.NewGuid().ToByteArray()) + "\n");

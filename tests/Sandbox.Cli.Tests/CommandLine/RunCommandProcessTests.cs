@@ -368,11 +368,11 @@ public sealed class RunCommandProcessTests(CliFixture fixture)
     }
 
     [Theory]
-    [InlineData("4142ff43", 2)] // a byte that is never UTF-8
-    [InlineData("fffe48006900", 0)] // UTF-16 with its byte order mark: was transcoded to UTF-8
-    [InlineData("616263c3a9e282", 5)] // a sequence cut short at the end
-    [InlineData("6361666520e92e", 5)] // Latin-1 "café."
-    public async Task Run_StdinThatIsNotUtf8_IsAUsageErrorNamingTheFirstBadByte(string hex, int offset)
+    [InlineData("4142ff43")] // a byte that is never UTF-8
+    [InlineData("fffe48006900")] // UTF-16 with its byte order mark
+    [InlineData("616263c3a9e282")] // a sequence cut short at the end
+    [InlineData("6361666520e92e")] // Latin-1 "café."
+    public async Task Run_StdinThatIsNotUtf8_ReachesTheProgramByteForByte(string hex)
     {
         var bytes = Convert.FromHexString(hex);
         var input = Path.Combine(fixture.Scratch, $"binary_{hex}.bin");
@@ -381,21 +381,43 @@ public sealed class RunCommandProcessTests(CliFixture fixture)
         var fromFile = await Cli.RunAsync("run", StdinHexProgram, "--stdin", input);
         var fromStdin = await Cli.RunWithInputAsync(["run", StdinHexProgram, "--stdin", "-"], bytes);
 
-        AssertUsageError(fromFile, $"{input} is not UTF-8 text (invalid byte at offset {offset}); the sandbox passes source and input as UTF-8");
-        AssertUsageError(fromStdin, $"stdin is not UTF-8 text (invalid byte at offset {offset})");
+        Assert.True(fromFile.ExitCode == 0, fromFile.ToString());
+        Assert.Equal(hex + "\n", fromFile.Stdout);
+        Assert.True(fromStdin.ExitCode == 0, fromStdin.ToString());
+        Assert.Equal(hex + "\n", fromStdin.Stdout);
     }
 
     [Fact]
-    public async Task Run_RandomBytesOnStdin_AreRefusedNotTurnedIntoReplacementCharacters()
+    public async Task Run_RandomBytesOnStdin_ReachTheProgramUnchanged()
     {
-        // 4096 random bytes used to reach the program as 7409 bytes of U+FFFD and whatever happened to be valid.
+        // 4096 random bytes used to be refused (and before that, to arrive as 7409 bytes of U+FFFD and whatever was valid).
         var bytes = new byte[4096];
         new Random(4096).NextBytes(bytes);
         bytes[100] = 0xFF;
 
         var result = await Cli.RunWithInputAsync(["run", StdinHexProgram, "--stdin", "-"], bytes);
 
-        AssertUsageError(result, "stdin is not UTF-8 text (invalid byte at offset ");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal(Convert.ToHexStringLower(bytes) + "\n", result.Stdout);
+    }
+
+    [Fact]
+    public async Task Run_ProgramWritingEveryByteValue_StdoutRedirectedToAFile_HoldsExactlyThoseBytes()
+    {
+        // What `sandbox run b.py > out.bin` leaves: it used to hold 512 bytes, each invalid byte turned into U+FFFD.
+        var program = fixture.Write("every_byte.py", "import sys\nsys.stdout.buffer.write(bytes(range(256)))\nsys.stdout.flush()\nsys.stderr.buffer.write(bytes(reversed(range(256))))\n");
+        var stdout = Path.Combine(fixture.Scratch, "every_byte.out");
+        var stderr = Path.Combine(fixture.Scratch, "every_byte.err");
+
+        var exit = await Cli.RunToFilesAsync(["run", program], stdout, stderr);
+
+        byte[] everyByte = [.. Enumerable.Range(0, 256).Select(b => (byte)b)];
+        var err = await File.ReadAllBytesAsync(stderr);
+        Assert.True(exit == 0, $"exit {exit}; stderr: {Convert.ToHexString(err)}");
+        var written = await File.ReadAllBytesAsync(stdout);
+        Assert.Equal(everyByte, written);
+        // The CLI writes nothing else to stderr for a run that succeeds.
+        Assert.Equal([.. everyByte.Reverse()], err);
     }
 
     [Fact]
@@ -406,7 +428,7 @@ public sealed class RunCommandProcessTests(CliFixture fixture)
 
         var result = await Cli.RunAsync("run", file);
 
-        AssertUsageError(result, "latin1.py is not UTF-8 text (invalid byte at offset 10); the sandbox passes source and input as UTF-8");
+        AssertUsageError(result, "latin1.py is not UTF-8 text (invalid byte at offset 10); the sandbox takes source code as UTF-8");
     }
 
     [Fact]
@@ -421,16 +443,19 @@ public sealed class RunCommandProcessTests(CliFixture fixture)
     }
 
     [Fact]
-    public async Task Run_OutputThatIsNotUtf8_ArrivesAsReplacementCharacters()
+    public async Task Run_OutputThatIsNotUtf8_JsonHasItsTextAndItsExactBytesInBase64()
     {
-        // The documented limit of a text API (docs/cli.md): output is decoded as UTF-8, invalid bytes become U+FFFD.
-        var file = fixture.Write("binary_out.py", "import sys\nsys.stdout.buffer.write(b'a\\xffb\\n')\n");
+        // JSON is text: "stdout" shows U+FFFD for the invalid byte, "stdoutBase64" holds the bytes (docs/cli.md).
+        var file = fixture.Write("binary_out.py", "import sys\nsys.stdout.buffer.write(b'a\\xffb\\n')\nprint('fine', file=sys.stderr)\n");
 
         var result = await Cli.RunAsync("run", file, "--json");
 
         Assert.True(result.ExitCode == 0, result.ToString());
         using var json = ParseSingleObject(result.Stdout);
         Assert.Equal("a\uFFFDb\n", json.RootElement.GetProperty("stdout").GetString());
+        Assert.Equal([(byte)'a', 0xFF, (byte)'b', (byte)'\n'], Convert.FromBase64String(json.RootElement.GetProperty("stdoutBase64").GetString()!));
+        Assert.Equal("fine\n", json.RootElement.GetProperty("stderr").GetString());
+        Assert.False(json.RootElement.TryGetProperty("stderrBase64", out _), "stderr is UTF-8: its text says it all");
     }
 
     [Fact]

@@ -105,13 +105,16 @@ internal sealed class FakeEngine : ICodeRunner, IJudge, ILanguageCatalog, IProbl
         }
     }
 
+    /// <summary>A chunk as the engine reports one: its text and exactly its bytes.</summary>
+    private static OutputChunk Chunk(OutputStreamKind stream, string text) => new(stream, text, System.Text.Encoding.UTF8.GetBytes(text));
+
     private async Task<RunResult> RunCoreAsync(RunRequest request, IProgress<OutputChunk>? output, CancellationToken cancellationToken)
     {
         var source = request.Source;
         if (source.StartsWith("echo:", StringComparison.Ordinal))
         {
             var text = source["echo:".Length..];
-            output?.Report(new OutputChunk(OutputStreamKind.Stdout, text));
+            output?.Report(Chunk(OutputStreamKind.Stdout, text));
             await Task.Yield();
             return new RunResult { Verdict = RunVerdict.Ok, ExitCode = 0, Stdout = text };
         }
@@ -124,7 +127,7 @@ internal sealed class FakeEngine : ICodeRunner, IJudge, ILanguageCatalog, IProbl
             {
                 var line = $"line {i}\n";
                 all.Append(line);
-                output?.Report(new OutputChunk(i % 10 == 9 ? OutputStreamKind.Stderr : OutputStreamKind.Stdout, line));
+                output?.Report(Chunk(i % 10 == 9 ? OutputStreamKind.Stderr : OutputStreamKind.Stdout, line));
             }
 
             return new RunResult { Verdict = RunVerdict.Ok, ExitCode = 0, Stdout = all.ToString() };
@@ -138,8 +141,23 @@ internal sealed class FakeEngine : ICodeRunner, IJudge, ILanguageCatalog, IProbl
 
         switch (source)
         {
+            case "echo-stdin-bytes":
+            {
+                // Stdin back on stdout exactly, in two chunks split at the middle, as the engine reports bytes.
+                var bytes = request.StdinBytes ?? System.Text.Encoding.UTF8.GetBytes(request.Stdin ?? "");
+                var decoder = System.Text.Encoding.UTF8.GetDecoder();
+                var half = bytes.Length / 2;
+                foreach (var (part, last) in new[] { (bytes[..half], false), (bytes[half..], true) })
+                {
+                    var chars = new char[part.Length + 4];
+                    output?.Report(new OutputChunk(OutputStreamKind.Stdout, new string(chars, 0, decoder.GetChars(part.Span, chars, last)), part));
+                }
+
+                return new RunResult { Verdict = RunVerdict.Ok, ExitCode = 0, Stdout = System.Text.Encoding.UTF8.GetString(bytes.Span), StdoutBytes = bytes };
+            }
+
             case "block":
-                output?.Report(new OutputChunk(OutputStreamKind.Stdout, "started\n"));
+                output?.Report(Chunk(OutputStreamKind.Stdout, "started\n"));
                 await Task.Delay(Timeout.Infinite, cancellationToken);
                 throw new InvalidOperationException("unreachable");
             case "gate":

@@ -71,6 +71,57 @@ public sealed class WireFormatTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Run_StdinBase64_ReachesTheProgramAndOutputThatIsNotUtf8_ComesWithBase64()
+    {
+        await using var socket = await RawSocket.ConnectAsync(host.RpcUri, null, Timeout);
+
+        // a NUL 0xFF b: 0xFF is never UTF-8.
+        await socket.SendTextAsync("""{"jsonrpc":"2.0","id":4,"method":"run","params":{"language":"python","source":"echo-stdin-bytes","stdinBase64":"YQD/Yg==","runId":"b1"}}""", Timeout);
+        var (response, notifications) = await socket.ReceiveResponseAsync(4, Timeout);
+
+        Assert.Equal(2, notifications.Count);
+        // "a\0" is UTF-8 (its text says it all); "\xFFb" is not.
+        Assert.Equal("""{"runId":"b1","stream":"stdout","text":"a\u0000"}""", notifications[0].GetProperty("params").GetRawText());
+        Assert.Equal("""{"runId":"b1","stream":"stdout","text":"\uFFFDb","base64":"/2I="}""", notifications[1].GetProperty("params").GetRawText());
+        var result = response!.Value.GetProperty("result");
+        Assert.Equal("a\0\uFFFDb", result.GetProperty("stdout").GetString());
+        Assert.Equal("YQD/Yg==", result.GetProperty("stdoutBase64").GetString());
+        Assert.False(result.TryGetProperty("stderrBase64", out _), "stderr is empty, which is UTF-8");
+    }
+
+    [Fact]
+    public async Task Run_StdinBase64ThatIsUtf8_SendsTextOnlyAsBefore()
+    {
+        await using var socket = await RawSocket.ConnectAsync(host.RpcUri, null, Timeout);
+
+        await socket.SendTextAsync("""{"jsonrpc":"2.0","id":5,"method":"run","params":{"language":"python","source":"echo-stdin-bytes","stdinBase64":"aMOpIQ==","runId":"b2"}}""", Timeout);
+        var (response, notifications) = await socket.ReceiveResponseAsync(5, Timeout);
+
+        // "hé!" split inside "é": each half alone is not UTF-8, so those chunks carry base64; the result is UTF-8 and does not.
+        Assert.Equal("hé!", string.Concat(notifications.Select(n => n.GetProperty("params").GetProperty("text").GetString())));
+        var result = response!.Value.GetProperty("result");
+        Assert.Equal("hé!", result.GetProperty("stdout").GetString());
+        Assert.False(result.TryGetProperty("stdoutBase64", out _), result.GetRawText());
+    }
+
+    [Theory]
+    [InlineData(""" "stdin":"x","stdinBase64":"eA==" """)] // both
+    [InlineData(""" "stdinBase64":"not base64!" """)]
+    public async Task Run_BadStdin_IsAnErrorAndTheConnectionGoesOn(string stdin)
+    {
+        await using var socket = await RawSocket.ConnectAsync(host.RpcUri, null, Timeout);
+
+        await socket.SendTextAsync("""{"jsonrpc":"2.0","id":6,"method":"run","params":{"language":"python","source":"echo-stdin-bytes",""" + stdin + "}}", Timeout);
+        var (response, _) = await socket.ReceiveResponseAsync(6, Timeout);
+        await socket.SendTextAsync("""{"jsonrpc":"2.0","id":7,"method":"run","params":{"language":"python","source":"echo:ok"}}""", Timeout);
+        var (next, _) = await socket.ReceiveResponseAsync(7, Timeout);
+
+        Assert.True(response!.Value.TryGetProperty("error", out var error), response.Value.GetRawText());
+        Assert.Contains("stdin", error.GetProperty("message").GetString(), StringComparison.OrdinalIgnoreCase);
+        Assert.Equal("ok", next!.Value.GetProperty("result").GetProperty("stdout").GetString());
+    }
+
+    [Fact]
     public async Task Languages_WithoutParams_ReturnsTheList()
     {
         await using var socket = await RawSocket.ConnectAsync(host.RpcUri, null, Timeout);

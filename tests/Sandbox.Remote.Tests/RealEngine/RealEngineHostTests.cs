@@ -68,6 +68,41 @@ public sealed class RealEngineHostTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Run_ProgramWritingEveryByteValue_ArrivesByteExactThroughTheClient()
+    {
+        byte[] everyByte = [.. Enumerable.Range(0, 256).Select(b => (byte)b)];
+        var streamed = new ConcurrentQueue<OutputEvent>();
+        // Every byte value on stdout, then backwards on stderr, with a character split between two writes.
+        const string program = "import sys\nsys.stdout.buffer.write(bytes(range(256))); sys.stdout.flush()\nsys.stdout.buffer.write(b'\\xc3'); sys.stdout.flush()\nsys.stdout.buffer.write(b'\\xa9')\nsys.stderr.buffer.write(bytes(reversed(range(256))))\n";
+
+        var result = await client.RunAsync(new RunParams("python", program), new Recorder<OutputEvent>(streamed.Enqueue), Timeout).Within(Timeout);
+
+        Assert.Equal(RunVerdict.Ok, result.Verdict);
+        byte[] stdout = [.. everyByte, 0xC3, 0xA9];
+        byte[] stderr = [.. everyByte.Reverse()];
+        Assert.Equal(stdout, result.StdoutBytes.ToArray());
+        Assert.Equal(stderr, result.StderrBytes.ToArray());
+        Assert.Equal(stdout, streamed.Where(e => e.Stream == OutputStreamKind.Stdout).SelectMany(e => e.GetBytes().ToArray()).ToArray());
+        Assert.Equal(stderr, streamed.Where(e => e.Stream == OutputStreamKind.Stderr).SelectMany(e => e.GetBytes().ToArray()).ToArray());
+        Assert.Equal(System.Text.Encoding.UTF8.GetString(stdout), result.Stdout);
+    }
+
+    [Fact]
+    public async Task Run_BinaryStdin_ReachesTheProgramByteForByteThroughTheClient()
+    {
+        var input = new byte[100_000];
+        new Random(7).NextBytes(input);
+
+        var result = await client.RunAsync(
+            new RunParams("python", "import sys\nsys.stdout.buffer.write(sys.stdin.buffer.read())\n", StdinBytes: input),
+            null,
+            Timeout).Within(Timeout);
+
+        Assert.Equal(RunVerdict.Ok, result.Verdict);
+        Assert.Equal(input, result.StdoutBytes.ToArray());
+    }
+
+    [Fact]
     public async Task Run_ClientGoesAwayMidRun_TheSlotIsFreedAndTheHostRunsTheNext()
     {
         var first = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

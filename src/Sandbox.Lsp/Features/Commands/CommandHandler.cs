@@ -103,7 +103,14 @@ internal sealed class CommandHandler(SessionContext session)
             var progress = await BeginProgressAsync(run, workDoneToken, $"Sandbox: running {document.FileName}");
             session.Logger.LogInformation("run {RunId}: {File} as {Language}", run.RunId, document.FileName, language.Id);
             var output = new CallbackProgress<OutputEvent>(
-                chunk => session.Client.Notify(LspMethods.SandboxOutput, new SandboxOutputParams(run.RunId, document.Uri, chunk.Stream, chunk.Text)),
+                chunk =>
+                {
+                    // Editors show text: a chunk of bytes without text yet (half a character) has nothing to show.
+                    if (chunk.Text.Length > 0)
+                    {
+                        session.Client.Notify(LspMethods.SandboxOutput, new SandboxOutputParams(run.RunId, document.Uri, chunk.Stream, chunk.Text));
+                    }
+                },
                 attempt =>
                 {
                     // A queue runner lost the host running this; another host runs it from the start.
