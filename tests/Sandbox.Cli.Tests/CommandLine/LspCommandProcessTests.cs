@@ -126,17 +126,9 @@ public sealed class LspCommandProcessTests
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await using var server = CliServer.Start("lsp", "--ws", "http://127.0.0.1:0");
-        var address = (await server.WaitForLineAsync(@"^sandbox lsp: listening on (?<url>ws://127\.0\.0\.1:\d+/lsp)$", timeout.Token)).Groups["url"].Value;
+        var address = await WebSocketAddressAsync(server, timeout.Token);
 
-        using (var socket = new ClientWebSocket())
-        {
-            await socket.ConnectAsync(new Uri(address), timeout.Token);
-            var request = JsonSerializer.Serialize(new { jsonrpc = "2.0", id = 1, method = "initialize", @params = InitializeParams });
-            await socket.SendAsync(Encoding.UTF8.GetBytes(request), WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
-            var response = await ReceiveResponseAsync(socket, 1, timeout.Token);
-            Assert.Equal("sandbox", response.GetProperty("result").GetProperty("serverInfo").GetProperty("name").GetString());
-            await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", timeout.Token);
-        }
+        await AssertAnswersInitializeAsync(address, timeout.Token);
 
         await server.SignalAsync("TERM");
         var code = await server.WaitForExitAsync(timeout.Token);
@@ -152,7 +144,7 @@ public sealed class LspCommandProcessTests
         // enough for the frame to go out, and the shared closing (WebSocketClosing) makes that not depend on timing.
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await using var server = CliServer.Start("lsp", "--ws", "http://127.0.0.1:0");
-        var address = (await server.WaitForLineAsync(@"^sandbox lsp: listening on (?<url>ws://127\.0\.0\.1:\d+/lsp)$", timeout.Token)).Groups["url"].Value;
+        var address = await WebSocketAddressAsync(server, timeout.Token);
 
         using (var socket = new ClientWebSocket())
         {
@@ -167,14 +159,22 @@ public sealed class LspCommandProcessTests
         }
 
         // The server goes on serving.
-        using (var socket = new ClientWebSocket())
-        {
-            await socket.ConnectAsync(new Uri(address), timeout.Token);
-            var request = JsonSerializer.Serialize(new { jsonrpc = "2.0", id = 1, method = "initialize", @params = InitializeParams });
-            await socket.SendAsync(Encoding.UTF8.GetBytes(request), WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
-            var response = await ReceiveResponseAsync(socket, 1, timeout.Token);
-            Assert.Equal("sandbox", response.GetProperty("result").GetProperty("serverInfo").GetProperty("name").GetString());
-        }
+        await AssertAnswersInitializeAsync(address, timeout.Token);
+    }
+
+    private static async Task<string> WebSocketAddressAsync(CliServer server, CancellationToken cancellationToken) =>
+        (await server.WaitForLineAsync(@"^sandbox lsp: listening on (?<url>ws://127\.0\.0\.1:\d+/lsp)$", cancellationToken)).Groups["url"].Value;
+
+    /// <summary>A fresh WebSocket connection to <paramref name="address"/> gets the sandbox server's answer to initialize.</summary>
+    private static async Task AssertAnswersInitializeAsync(string address, CancellationToken cancellationToken)
+    {
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(new Uri(address), cancellationToken);
+        var request = JsonSerializer.Serialize(new { jsonrpc = "2.0", id = 1, method = "initialize", @params = InitializeParams });
+        await socket.SendAsync(Encoding.UTF8.GetBytes(request), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+        var response = await ReceiveResponseAsync(socket, 1, cancellationToken);
+        Assert.Equal("sandbox", response.GetProperty("result").GetProperty("serverInfo").GetProperty("name").GetString());
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", cancellationToken);
     }
 
     [Fact]
@@ -224,7 +224,7 @@ public sealed class LspCommandProcessTests
         await using var host = CliServer.Start("host", "--urls", "http://127.0.0.1:0", "--slots", "1");
         var hostUrl = (await host.WaitForLineAsync(HostListeningLine, timeout.Token)).Groups["url"].Value;
         await using var server = CliServer.Start("lsp", "--ws", "http://127.0.0.1:0", "--runner", RpcUrl(hostUrl));
-        var address = (await server.WaitForLineAsync(@"^sandbox lsp: listening on (?<url>ws://127\.0\.0\.1:\d+/lsp)$", timeout.Token)).Groups["url"].Value;
+        var address = await WebSocketAddressAsync(server, timeout.Token);
         await using var client = await LspWebSocketClient.ConnectAsync(new Uri(address), timeout.Token);
 
         await client.RequestAsync("initialize", WithOptions(new { sandbox = new { runnerUrl = trap.Url, token = "a page's token" } }), timeout.Token);

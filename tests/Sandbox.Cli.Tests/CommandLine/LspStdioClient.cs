@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Threading.Channels;
 
 namespace Sandbox.Cli.Tests.CommandLine;
 
@@ -12,15 +11,13 @@ namespace Sandbox.Cli.Tests.CommandLine;
 /// test holds the server to the wire format and not to a library's leniency. Every byte on the server's stdout must
 /// be part of a frame; anything else fails the read loop (and the test).
 /// </summary>
-internal sealed class LspStdioClient : IAsyncDisposable
+internal sealed class LspStdioClient : LspTestClient, IAsyncDisposable
 {
     private readonly Process _process;
     private readonly Stream _sendingStream;
-    private readonly Channel<JsonElement> _received = Channel.CreateUnbounded<JsonElement>();
     private readonly Task _readLoop;
     private readonly Task<string> _stderr;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
-    private int _nextId;
 
     private LspStdioClient(Process process)
     {
@@ -33,9 +30,6 @@ internal sealed class LspStdioClient : IAsyncDisposable
     /// <summary>The server's process id.</summary>
     public int ProcessId => _process.Id;
 
-    /// <summary>Notifications the server sent, in order.</summary>
-    public List<JsonElement> Notifications { get; } = [];
-
     /// <summary>What the server wrote on stderr, once it has exited.</summary>
     public Task<string> Stderr => _stderr;
 
@@ -43,41 +37,6 @@ internal sealed class LspStdioClient : IAsyncDisposable
     public Task StdoutClosed => _readLoop;
 
     public static LspStdioClient Start(params string[] args) => new(Process.Start(Cli.StartInfo(["lsp", "--stdio", .. args])) ?? throw new InvalidOperationException("could not start sandbox lsp"));
-
-    /// <summary>Sends a request and waits for its response; answers the server's own requests and keeps its notifications meanwhile.</summary>
-    public async Task<JsonElement> RequestAsync(string method, object? parameters, CancellationToken cancellationToken)
-    {
-        var id = Interlocked.Increment(ref _nextId);
-        await SendAsync(new JsonObject { ["jsonrpc"] = "2.0", ["id"] = id, ["method"] = method, ["params"] = JsonSerializer.SerializeToNode(parameters) }, cancellationToken);
-        while (true)
-        {
-            var message = await _received.Reader.ReadAsync(cancellationToken);
-            if (message.TryGetProperty("method", out _))
-            {
-                if (message.TryGetProperty("id", out var serverId))
-                {
-                    // A request from the server (window/workDoneProgress/create, ...): accept it.
-                    await SendAsync(new JsonObject { ["jsonrpc"] = "2.0", ["id"] = JsonNode.Parse(serverId.GetRawText()), ["result"] = null }, cancellationToken);
-                }
-                else
-                {
-                    Notifications.Add(message);
-                }
-
-                continue;
-            }
-
-            if (message.TryGetProperty("id", out var responseId) && responseId.ValueKind == JsonValueKind.Number && responseId.GetInt32() == id)
-            {
-                return message.TryGetProperty("error", out var error)
-                    ? throw new InvalidOperationException($"{method} failed: {error.GetRawText()}")
-                    : message.GetProperty("result");
-            }
-        }
-    }
-
-    public Task NotifyAsync(string method, object? parameters, CancellationToken cancellationToken) =>
-        SendAsync(new JsonObject { ["jsonrpc"] = "2.0", ["method"] = method, ["params"] = JsonSerializer.SerializeToNode(parameters) }, cancellationToken);
 
     /// <summary>Sends a signal to the server process.</summary>
     public Task SignalAsync(string signal) => Cli.SignalAsync(_process, signal);
@@ -100,7 +59,7 @@ internal sealed class LspStdioClient : IAsyncDisposable
         _sendLock.Dispose();
     }
 
-    private async Task SendAsync(JsonObject message, CancellationToken cancellationToken)
+    protected override async Task SendAsync(JsonObject message, CancellationToken cancellationToken)
     {
         var body = Encoding.UTF8.GetBytes(message.ToJsonString());
         var header = Encoding.ASCII.GetBytes($"Content-Length: {body.Length}\r\n\r\n");
@@ -124,12 +83,12 @@ internal sealed class LspStdioClient : IAsyncDisposable
             while (await ReadFrameAsync(receivingStream) is { } frame)
             {
                 using var document = JsonDocument.Parse(frame);
-                await _received.Writer.WriteAsync(document.RootElement.Clone());
+                await Received.Writer.WriteAsync(document.RootElement.Clone());
             }
         }
         finally
         {
-            _received.Writer.TryComplete();
+            Received.Writer.TryComplete();
         }
     }
 

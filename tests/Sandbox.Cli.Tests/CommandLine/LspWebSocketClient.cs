@@ -2,7 +2,6 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Threading.Channels;
 
 namespace Sandbox.Cli.Tests.CommandLine;
 
@@ -10,23 +9,18 @@ namespace Sandbox.Cli.Tests.CommandLine;
 /// A minimal LSP client over a real <c>sandbox lsp --ws</c> server, as a web IDE speaks it: one JSON-RPC message per
 /// WebSocket text message. Answers the server's requests and keeps its notifications.
 /// </summary>
-internal sealed class LspWebSocketClient : IAsyncDisposable
+internal sealed class LspWebSocketClient : LspTestClient, IAsyncDisposable
 {
     private readonly ClientWebSocket _socket;
-    private readonly Channel<JsonElement> _received = Channel.CreateUnbounded<JsonElement>();
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _closing = new();
     private readonly Task _readLoop;
-    private int _nextId;
 
     private LspWebSocketClient(ClientWebSocket socket)
     {
         _socket = socket;
         _readLoop = Task.Run(ReadLoopAsync);
     }
-
-    /// <summary>Notifications the server sent before the last response, in order.</summary>
-    public List<JsonElement> Notifications { get; } = [];
 
     public static async Task<LspWebSocketClient> ConnectAsync(Uri address, CancellationToken cancellationToken)
     {
@@ -43,40 +37,6 @@ internal sealed class LspWebSocketClient : IAsyncDisposable
 
         return new LspWebSocketClient(socket);
     }
-
-    /// <summary>Sends a request and waits for its response; notifications that arrive meanwhile go to <see cref="Notifications"/>.</summary>
-    public async Task<JsonElement> RequestAsync(string method, object? parameters, CancellationToken cancellationToken)
-    {
-        var id = Interlocked.Increment(ref _nextId);
-        await SendAsync(new JsonObject { ["jsonrpc"] = "2.0", ["id"] = id, ["method"] = method, ["params"] = JsonSerializer.SerializeToNode(parameters) }, cancellationToken);
-        while (true)
-        {
-            var message = await _received.Reader.ReadAsync(cancellationToken);
-            if (message.TryGetProperty("method", out _))
-            {
-                if (message.TryGetProperty("id", out var serverId))
-                {
-                    await SendAsync(new JsonObject { ["jsonrpc"] = "2.0", ["id"] = JsonNode.Parse(serverId.GetRawText()), ["result"] = null }, cancellationToken);
-                }
-                else
-                {
-                    Notifications.Add(message);
-                }
-
-                continue;
-            }
-
-            if (message.TryGetProperty("id", out var responseId) && responseId.ValueKind == JsonValueKind.Number && responseId.GetInt32() == id)
-            {
-                return message.TryGetProperty("error", out var error)
-                    ? throw new InvalidOperationException($"{method} failed: {error.GetRawText()}")
-                    : message.GetProperty("result");
-            }
-        }
-    }
-
-    public Task NotifyAsync(string method, object? parameters, CancellationToken cancellationToken) =>
-        SendAsync(new JsonObject { ["jsonrpc"] = "2.0", ["method"] = method, ["params"] = JsonSerializer.SerializeToNode(parameters) }, cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
@@ -102,7 +62,7 @@ internal sealed class LspWebSocketClient : IAsyncDisposable
         _sendLock.Dispose();
     }
 
-    private async Task SendAsync(JsonObject message, CancellationToken cancellationToken)
+    protected override async Task SendAsync(JsonObject message, CancellationToken cancellationToken)
     {
         await _sendLock.WaitAsync(cancellationToken);
         try
@@ -137,7 +97,7 @@ internal sealed class LspWebSocketClient : IAsyncDisposable
                 while (!received.EndOfMessage);
 
                 using var document = JsonDocument.Parse(message.ToArray());
-                await _received.Writer.WriteAsync(document.RootElement.Clone());
+                await Received.Writer.WriteAsync(document.RootElement.Clone());
             }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
@@ -146,7 +106,7 @@ internal sealed class LspWebSocketClient : IAsyncDisposable
         }
         finally
         {
-            _received.Writer.TryComplete();
+            Received.Writer.TryComplete();
         }
     }
 }
